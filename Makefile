@@ -1,0 +1,98 @@
+# Makefile: builds, tests and installs ucspi-starttls. Run ./configure first
+# (in this directory, or in a build directory for an out-of-tree build).
+
+ifeq ($(wildcard config.mak),)
+$(error no config.mak here: run ./configure first (./configure --help))
+endif
+include config.mak
+
+VPATH = $(srcdir)
+DESTDIR ?=
+BATS ?= bats
+
+# Programs, each a thin main over the libraries below.
+ENGINES = tlsd-io tlsc-io
+UCSPI = ucspitlsd ucspitlsc tlsd tlsc
+PROXIES = $(patsubst $(srcdir)/proxies/%.c,%,$(wildcard $(srcdir)/proxies/*d-starttls.c))
+PROGRAMS = $(ENGINES) $(UCSPI) $(PROXIES)
+HELPERS = $(patsubst $(srcdir)/tests/helpers/%.c,tests/helpers/%,$(wildcard $(srcdir)/tests/helpers/*.c))
+
+rel = $(patsubst $(srcdir)/%,%,$(1))
+# libucspitls: the installed library for UCSPI-TLS applications.
+LIBUCSPITLS_SRC = $(call rel,$(wildcard $(srcdir)/src/lib/ucspitls_*.c $(srcdir)/src/lib/tlsinfo_*.c))
+# libust: internal shared code (options, environment, fd plumbing, privileges, logging).
+LIBUST_SRC = $(filter-out $(LIBUCSPITLS_SRC),$(call rel,$(wildcard $(srcdir)/src/lib/*.c)))
+# libustengine: the engine loop and the configured TLS backend (the only code linking a TLS library).
+LIBENGINE_SRC = $(call rel,$(wildcard $(srcdir)/src/engine/engine_*.c $(srcdir)/src/backend/$(TLS)/*.c))
+# libustproxy: the protocol proxy framework and protocol files.
+LIBPROXY_SRC = $(filter-out $(PROXIES:%=proxies/%.c),$(call rel,$(wildcard $(srcdir)/proxies/*.c)))
+
+obj = $(patsubst %.c,build/%.o,$(1))
+LIBUCSPITLS = build/libucspitls.a
+LIBUST = build/libust.a
+LIBENGINE = build/libustengine.a
+LIBPROXY = build/libustproxy.a
+
+all: $(PROGRAMS:%=bin/%) $(LIBUCSPITLS) $(HELPERS)
+
+build/%.o: %.c config.mak config.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBUCSPITLS): $(call obj,$(LIBUCSPITLS_SRC))
+$(LIBUST): $(call obj,$(LIBUST_SRC))
+$(LIBENGINE): $(call obj,$(LIBENGINE_SRC))
+$(LIBPROXY): $(call obj,$(LIBPROXY_SRC))
+build/%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+bin/tlsd-io bin/tlsc-io: bin/%: build/src/engine/%.o $(LIBENGINE) $(LIBUST) $(LIBUCSPITLS)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(TLS_LIBS) $(SKALIBS_LIBS)
+
+$(UCSPI:%=bin/%): bin/%: build/src/ucspi/%.o $(LIBUST) $(LIBUCSPITLS)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(SKALIBS_LIBS)
+
+$(PROXIES:%=bin/%): bin/%: build/proxies/%.o $(LIBPROXY) $(LIBUST) $(LIBUCSPITLS)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(SKALIBS_LIBS)
+
+tests/helpers/%: build/tests/helpers/%.o $(LIBUST) $(LIBUCSPITLS)
+	@mkdir -p tests/helpers
+	$(CC) $(LDFLAGS) -o $@ $^ $(SKALIBS_LIBS)
+
+# The test suite for the configured backend.
+check: all
+	UST_BIN=$(CURDIR)/bin UST_HELPERS=$(CURDIR)/tests/helpers UST_TLS=$(TLS) UST_SRC=$(srcdir) \
+	  $(BATS) $(BATSFLAGS) $(srcdir)/tests/*.bats
+
+install: all
+	mkdir -p $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man3 $(DESTDIR)$(docdir)
+	for p in $(PROGRAMS) ; do install -m 755 bin/$$p $(DESTDIR)$(bindir)/$$p || exit 1 ; done
+	install -m 644 $(LIBUCSPITLS) $(DESTDIR)$(libdir)/libucspitls.a
+	install -m 644 $(srcdir)/src/include/ucspitls.h $(srcdir)/src/include/tlsinfo.h $(DESTDIR)$(includedir)/
+	for m in $(wildcard $(srcdir)/doc/*.1) ; do install -m 644 $$m $(DESTDIR)$(mandir)/man1/ || exit 1 ; done
+	for m in $(wildcard $(srcdir)/doc/*.3) ; do install -m 644 $$m $(DESTDIR)$(mandir)/man3/ || exit 1 ; done
+	for d in $(wildcard $(srcdir)/doc/*.md) ; do install -m 644 $$d $(DESTDIR)$(docdir)/ || exit 1 ; done
+	if [ -d $(srcdir)/examples ] ; then cp -R $(srcdir)/examples $(DESTDIR)$(docdir)/ ; fi
+
+uninstall:
+	for p in $(PROGRAMS) ; do rm -f $(DESTDIR)$(bindir)/$$p ; done
+	rm -f $(DESTDIR)$(libdir)/libucspitls.a $(DESTDIR)$(includedir)/ucspitls.h $(DESTDIR)$(includedir)/tlsinfo.h
+	for m in $(notdir $(wildcard $(srcdir)/doc/*.1)) ; do rm -f $(DESTDIR)$(mandir)/man1/$$m ; done
+	for m in $(notdir $(wildcard $(srcdir)/doc/*.3)) ; do rm -f $(DESTDIR)$(mandir)/man3/$$m ; done
+	rm -rf $(DESTDIR)$(docdir)
+
+clean:
+	rm -rf build bin $(HELPERS)
+
+distclean: clean
+	rm -f config.mak config.h
+
+.PHONY: all check install uninstall clean distclean
+.DELETE_ON_ERROR:
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,87 @@
+/* engine_main.c: option parsing, configuration and privilege drop shared by tlsd-io and tlsc-io. */
+#include <errno.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/strerr.h>
+#include "engine.h"
+#include "exitcodes.h"
+#include "tlsb.h"
+#include "tlsconf.h"
+#include "ust.h"
+
+#define SERVER_USAGE "tlsd-io [ -S | -s ] [ -J | -j ] [ -Y | -y ] [ -K ms ] [ -k snilevel ] [ -t ms ] [ -d notif ] [ -v n ] [ -- ] fdr fdw"
+#define CLIENT_USAGE "tlsc-io [ -S | -s ] [ -J | -j ] [ -Y | -y ] [ -K ms ] [ -k servername ] [ -t ms ] [ -d notif ] [ -6 netr ] [ -7 netw ] [ -v n ] [ -- ] fdr fdw"
+
+static char const *usage_text ;
+
+static void usage (void)
+{
+  strerr_dief(UST_EXIT_USAGE, "usage: ", usage_text) ;
+}
+
+static unsigned int uint_arg (char const *s, char const *what)
+{
+  unsigned int u ;
+  if (!ust_uint(s, &u)) strerr_dief(UST_EXIT_USAGE, what, " must be a non-negative integer, not: ", s) ;
+  return u ;
+}
+
+static int fd_arg (char const *s, char const *what)
+{
+  unsigned int u = uint_arg(s, what) ;
+  if (u > 1048576) strerr_dief(UST_EXIT_USAGE, what, " is not a descriptor number: ", s) ;
+  return (int)u ;
+}
+
+int engine_main (int argc, char const *const *argv, char const *const *envp, tlsconf_role role)
+{
+  engine_opts o = ENGINE_OPTS_ZERO ;
+  tlsconf conf = { .role = role, .clientcert = TLSCONF_CLIENTCERT_NONE, .snilevel = TLSCONF_SNILEVEL_DEFAULT } ;
+  int netr = role == TLSCONF_SERVER ? 0 : 6, netw = role == TLSCONF_SERVER ? 1 : 7 ;
+  int appr, appw, e ;
+  char const *why = 0 ;
+  tlsb *s ;
+  subgetopt l = SUBGETOPT_ZERO ;
+  usage_text = role == TLSCONF_SERVER ? SERVER_USAGE : CLIENT_USAGE ;
+
+  for (;;)
+  {
+    int opt = subgetopt_r(argc, argv, role == TLSCONF_SERVER ? "SsJjYyK:k:t:d:v:h" : "SsJjYyK:k:t:d:6:7:v:h", &l) ;
+    if (opt == -1) break ;
+    switch (opt)
+    {
+      case 'S' : o.close_notify_on_eof = 1 ; break ;
+      case 's' : o.close_notify_on_eof = 0 ; break ;
+      case 'J' : o.strict_eof = 1 ; break ;
+      case 'j' : o.strict_eof = 0 ; break ;
+      case 'Y' : conf.clientcert = role == TLSCONF_SERVER ? TLSCONF_CLIENTCERT_OPTIONAL : TLSCONF_CLIENTCERT_NONE ; break ;
+      case 'y' : conf.clientcert = TLSCONF_CLIENTCERT_REQUIRED ; break ;
+      case 'K' : o.handshake_ms = uint_arg(l.arg, "-K") ; break ;
+      case 't' : o.idle_ms = uint_arg(l.arg, "-t") ; break ;
+      case 'k' :
+        if (role == TLSCONF_SERVER) conf.snilevel = uint_arg(l.arg, "-k snilevel") ;
+        else conf.servername = l.arg[0] ? l.arg : 0 ;
+        break ;
+      case 'd' : o.notif = fd_arg(l.arg, "-d") ; break ;
+      case '6' : netr = fd_arg(l.arg, "-6") ; break ;
+      case '7' : netw = fd_arg(l.arg, "-7") ; break ;
+      case 'v' : o.verbosity = uint_arg(l.arg, "-v") ; break ;
+      default : usage() ;
+    }
+  }
+  argc -= l.ind ; argv += l.ind ;
+  if (argc != 2) usage() ;
+  appr = fd_arg(argv[0], "fdr") ;
+  appw = fd_arg(argv[1], "fdw") ;
+
+  if (tlsconf_from_env(&conf, envp, &why) < 0) strerr_dief(UST_EXIT_USAGE, "bad TLS environment: ", why) ;
+  e = tlsb_new(&s, &conf, netr, netw, &why) ;
+  if (e) strerr_dief(e, e == UST_EXIT_TLSCONF ? "TLS configuration: " : "TLS setup: ", why) ;
+  if (ust_drop_privileges(envp) < 0)
+  {
+    if (errno == EINVAL) strerr_dief(UST_EXIT_USAGE, "TLS_UID and TLS_GID must be numbers") ;
+    strerr_diefsys(UST_EXIT_SYS, "drop privileges to TLS_UID/TLS_GID") ;
+  }
+  e = engine_run(s, &o, appr, appw, netr, netw) ;
+  tlsb_free(s) ;
+  return e ;
+}

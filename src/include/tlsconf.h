@@ -1,0 +1,66 @@
+/* tlsconf.h: the TLS configuration of one engine run, read from the environment. */
+#ifndef UST_TLSCONF_H
+#define UST_TLSCONF_H
+
+#include <stddef.h>
+
+/* At most this many certificate/key pairs (the default pair plus SNI pairs). */
+#define TLSCONF_KEYPAIRS_MAX 64
+
+typedef enum tlsconf_role_e {
+  TLSCONF_SERVER,
+  TLSCONF_CLIENT
+} tlsconf_role ;
+
+/* Server: whether a client certificate is requested (-Y optional, -y mandatory).
+   Client: whether the client presents CERTFILE/KEYFILE (-y) or not (default). */
+typedef enum tlsconf_clientcert_e {
+  TLSCONF_CLIENTCERT_NONE,
+  TLSCONF_CLIENTCERT_OPTIONAL,
+  TLSCONF_CLIENTCERT_REQUIRED
+} tlsconf_clientcert ;
+
+/* Server: how SNI selects a keypair (-k snilevel).
+   0 = CERTFILE/KEYFILE only, SNI pairs ignored;
+   1 = SNI pair when the name matches, else CERTFILE/KEYFILE (default);
+   2 = a name that matches no SNI pair fails the handshake. */
+#define TLSCONF_SNILEVEL_DEFAULT 1
+
+typedef struct tlsconf_keypair_s {
+  char const *name ;      /* NULL for the default pair; "host.example.org" or "*.example.org",
+                             ending at NUL or at '=' (it may point into an environment entry) */
+  char const *certfile ;  /* PEM or DER, may hold a chain (leaf first) */
+  char const *keyfile ;   /* PEM or DER private key, RSA or EC */
+} tlsconf_keypair ;
+
+typedef struct tlsconf_s {
+  tlsconf_role role ;
+  tlsconf_clientcert clientcert ;
+  unsigned int snilevel ;          /* server only */
+  char const *servername ;         /* client only: SNI and name to verify; NULL = neither */
+  char const *cafile ;             /* CAFILE, or NULL */
+  char const *cadir ;              /* CADIR, or NULL */
+  tlsconf_keypair keypairs[TLSCONF_KEYPAIRS_MAX] ;
+  unsigned int nkeypairs ;
+  int has_default ;                /* keypairs[0] is the default (unnamed) pair */
+} tlsconf ;
+
+/* Fills conf from envp (CERTFILE, KEYFILE, CERTFILE:name/KEYFILE:name pairs,
+   CAFILE, CADIR). role, clientcert, snilevel and servername must be set by the
+   caller beforehand. The strings point into envp. Returns 0 on success; on a
+   bad configuration returns -1 and sets *why to a static message naming the
+   problem (missing KEYFILE for a CERTFILE, a top-level wildcard, too many
+   pairs, a server with no certificate at all, a client with no trust anchors). */
+extern int tlsconf_from_env (tlsconf *conf, char const *const *envp, char const **why) ;
+
+/* Returns the index in conf->keypairs of the pair to use for the SNI name
+   servername (may be NULL or empty: no SNI), following conf->snilevel:
+   an exact name wins over a wildcard; a wildcard "*.d" matches exactly one
+   label before d; comparison ignores case. Returns -1 when no pair applies. */
+extern int tlsconf_select_keypair (tlsconf const *conf, char const *servername) ;
+
+/* Returns 1 if name is acceptable as an SNI pattern: a host name, or
+   "*." followed by a name with at least two labels. 0 otherwise. */
+extern int tlsconf_valid_sni_pattern (char const *name) ;
+
+#endif

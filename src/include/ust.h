@@ -1,0 +1,34 @@
+/* ust.h: internal helpers shared by the programs (not installed). */
+#ifndef UST_UST_H
+#define UST_UST_H
+
+#include <stddef.h>
+
+/* Parses a decimal unsigned int (no sign, no overflow). Returns 1, or 0 if invalid. */
+extern int ust_uint (char const *s, unsigned int *u) ;
+
+/* Drops privileges as TLS_GID (setgroups to it alone, setgid) then TLS_UID
+   (setuid) say, when set in envp. Returns 0; -1 with errno EINVAL if a value is
+   not a number; -1 with errno from the failing call. */
+extern int ust_drop_privileges (char const *const *envp) ;
+
+/* Returns 1 if the environment entry "NAME=value" e is one of the TLS
+   configuration variables (CERTFILE, KEYFILE, CERTFILE:*, KEYFILE:*, CAFILE,
+   CADIR, TLS_UID, TLS_GID), which applications must not see by default. */
+extern int ust_is_tls_var (char const *e) ;
+
+/* Copies envp into out (at most max-1 entries, then NULL), leaving out the
+   TLS configuration variables unless keep, and any entry whose name is in
+   drop (a NULL-terminated list of names, may be NULL). Returns the count, or
+   -1 if out is too small. */
+extern int ust_env_filter (char const **out, size_t max, char const *const *envp, int keep, char const *const *drop) ;
+
+/* Finds the engine program name (e.g. "tlsd-io") next to the running
+   executable (/proc/self/exe), else in the configured bindir. Writes the path
+   into buf (size max). Returns 0, or -1 if it does not fit. */
+extern int ust_engine_path (char const *name, char *buf, size_t max) ;
+
+/* Looks up name in envp; returns its value or NULL. */
+extern char const *ust_getenv (char const *const *envp, char const *name) ;
+
+#endif

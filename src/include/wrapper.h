@@ -1,0 +1,44 @@
+/* wrapper.h: what tlsd, tlsc, ucspitlsd and ucspitlsc share: their options
+   (most are handed to the engine verbatim) and how they spawn it. */
+#ifndef UST_WRAPPER_H
+#define UST_WRAPPER_H
+
+#include "tlsconf.h"
+
+#define WRAPPER_ENGINE_ARGS_MAX 40
+
+typedef struct wrapper_s {
+  tlsconf_role role ;
+  char const *engine_args[WRAPPER_ENGINE_ARGS_MAX] ;  /* options for the engine, in order */
+  unsigned int nengine_args ;
+  int keep_tls_vars ;         /* -Z: prog sees CERTFILE, KEYFILE... (default -z: stripped) */
+  int netr, netw ;            /* network fds: 0/1 (server) or -6/-7 (client, default 6/7) */
+  unsigned int handshake_ms ; /* -K as given, for the wrapper's own deadline */
+  unsigned int verbosity ;
+  char fdbuf[2][16] ;         /* storage for the engine's -6/-7 arguments */
+} wrapper ;
+
+/* Parses the common options of a wrapper (usage is the synopsis for errors).
+   Returns the index in argv of prog; dies with exit 100 on bad usage or a
+   missing prog. */
+extern int wrapper_options (wrapper *w, int argc, char const *const *argv, tlsconf_role role, char const *usage) ;
+
+/* Execs the engine ("tlsd-io" or "tlsc-io" per w->role) with the collected
+   options, notif (-d, or -1 for none), and the cleartext fds fdr fdw.
+   Clears O_NONBLOCK on the network fds first. Never returns: dies 111. */
+extern void wrapper_exec_engine (wrapper const *w, int notif, int fdr, int fdw, char const *const *envp) __attribute__((noreturn)) ;
+
+/* Execs prog (argv) with envp, minus the TLS configuration variables unless
+   w->keep_tls_vars and minus stale SSL_* facts, plus the extra entries
+   ("NAME=value", NULL-terminated, may be NULL). Never returns: dies 111. */
+extern void wrapper_exec_prog (wrapper const *w, char const *const *argv, char const *const *envp, char const *const *extra) __attribute__((noreturn)) ;
+
+/* Immediate TLS (tlsd, tlsc): spawns the engine, waits for the handshake,
+   then execs prog with the TLS facts in its environment and pipes to the
+   engine on 0/1 (server) or 6/7 (client). */
+extern int wrapper_immediate_main (int argc, char const *const *argv, char const *const *envp, tlsconf_role role) ;
+
+/* UCSPI-TLS controller (ucspitlsd, ucspitlsc): DESIGN.md §3. */
+extern int wrapper_controller_main (int argc, char const *const *argv, char const *const *envp, tlsconf_role role) ;
+
+#endif

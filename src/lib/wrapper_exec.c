@@ -1,0 +1,63 @@
+/* wrapper_exec.c: how the wrappers exec the engine and the application. */
+#include <string.h>
+#include <unistd.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+#include "exitcodes.h"
+#include "ucspitls.h"
+#include "ust.h"
+#include "wrapper.h"
+
+void wrapper_exec_engine (wrapper const *w, int notif, int fdr, int fdw, char const *const *envp)
+{
+  char const *argv[WRAPPER_ENGINE_ARGS_MAX + 8] ;
+  char path[4096] ;
+  char fds[5][UINT_FMT] ;
+  char const *name = w->role == TLSCONF_SERVER ? "tlsd-io" : "tlsc-io" ;
+  unsigned int n = 0 ;
+  if (ust_engine_path(name, path, sizeof(path)) < 0) strerr_dief(UST_EXIT_SYS, "engine path too long") ;
+  /* The flag belongs to the open file: the application may have set it on the shared socket. */
+  if (ucspitls_fd_block(w->netr) < 0 || ucspitls_fd_block(w->netw) < 0)
+    strerr_diefsys(UST_EXIT_SYS, "clear O_NONBLOCK on the network descriptors") ;
+  argv[n++] = name ;
+  for (unsigned int i = 0 ; i < w->nengine_args ; i++) argv[n++] = w->engine_args[i] ;
+  if (notif >= 0)
+  {
+    fds[0][uint_fmt(fds[0], (unsigned int)notif)] = 0 ;
+    argv[n++] = "-d" ; argv[n++] = fds[0] ;
+  }
+  if (w->role == TLSCONF_CLIENT)
+  {
+    fds[1][uint_fmt(fds[1], (unsigned int)w->netr)] = 0 ;
+    fds[2][uint_fmt(fds[2], (unsigned int)w->netw)] = 0 ;
+    argv[n++] = "-6" ; argv[n++] = fds[1] ;
+    argv[n++] = "-7" ; argv[n++] = fds[2] ;
+  }
+  fds[3][uint_fmt(fds[3], (unsigned int)fdr)] = 0 ;
+  fds[4][uint_fmt(fds[4], (unsigned int)fdw)] = 0 ;
+  argv[n++] = "--" ;
+  argv[n++] = fds[3] ;
+  argv[n++] = fds[4] ;
+  argv[n] = 0 ;
+  execve(path, (char *const *)argv, (char *const *)envp) ;
+  strerr_diefsys(UST_EXIT_SYS, "exec ", path) ;
+}
+
+void wrapper_exec_prog (wrapper const *w, char const *const *argv, char const *const *envp, char const *const *extra)
+{
+  static char const *const stale[] = { "SSL_PROTOCOL", "SSL_CIPHER", "SSL_TLS_SNI_SERVERNAME", "SSL_PEER_CERT_HASH", "SSL_PEER_CERT_SUBJECT", "SSLCTLFD", "SSLREADFD", "SSLWRITEFD", 0 } ;
+  size_t n = 0, nextra = 0 ;
+  int k ;
+  while (envp[n]) n++ ;
+  if (extra) while (extra[nextra]) nextra++ ;
+  {
+    char const *env[n + nextra + 1] ;
+    k = ust_env_filter(env, n + 1, envp, w->keep_tls_vars, stale) ;
+    if (k < 0) strerr_dief(UST_EXIT_SYS, "environment too large") ;
+    for (size_t i = 0 ; i < nextra ; i++) env[k++] = extra[i] ;
+    env[k] = 0 ;
+    if (strchr(argv[0], '/')) execve(argv[0], (char *const *)argv, (char *const *)env) ;
+    else execvpe(argv[0], (char *const *)argv, (char *const *)env) ;
+  }
+  strerr_diefsys(UST_EXIT_SYS, "exec ", argv[0]) ;
+}
