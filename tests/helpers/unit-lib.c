@@ -1,0 +1,120 @@
+/* unit-lib.c: unit tests of the shared library: info block, SNI selection, environment. */
+#include <stdio.h>
+#include <string.h>
+#include "tlsconf.h"
+#include "tlsinfo.h"
+#include "ust.h"
+
+static int failures = 0 ;
+
+static void check (int ok, char const *what)
+{
+  if (!ok) { printf("FAIL: %s\n", what) ; failures++ ; }
+}
+
+static void test_block (void)
+{
+  tlsinfo in = { .protocol = "TLSv1.3", .cipher = "TLS_AES_128_GCM_SHA256", .sni = "mail.example.org" } ;
+  tlsinfo out ;
+  char buf[TLSINFO_BLOCK_MAX] ;
+  size_t len = tlsinfo_block_make(&in, buf, sizeof(buf)) ;
+  static char const expected[] = "SSL_PROTOCOL=TLSv1.3\0SSL_CIPHER=TLS_AES_128_GCM_SHA256\0SSL_TLS_SNI_SERVERNAME=mail.example.org\0" ;
+  check(len == sizeof(expected), "block length: unknown fields omitted, one final NUL") ;
+  check(!memcmp(buf, expected, sizeof(expected)), "block bytes") ;
+  check(!strstr(buf, "SSL_PEER_CERT_HASH"), "no bare name for an unknown value") ;
+  check(tlsinfo_block_complete(buf, len) == (long)len, "complete at the terminator") ;
+  check(tlsinfo_block_complete(buf, len - 1) == 0, "incomplete without the terminator") ;
+  check(tlsinfo_block_parse(buf, len, &out) == 0, "parse") ;
+  check(!strcmp(out.protocol, "TLSv1.3") && !strcmp(out.sni, "mail.example.org") && !out.peer_cert_hash[0], "parsed fields") ;
+  check(tlsinfo_block_make(&in, buf, 20) == 0, "too small a buffer is refused") ;
+  {
+    /* another controller's block: bare names mean unset, unknown names ignored, bytes after the terminator not ours */
+    static char const other[] = "SSL_PROTOCOL=TLSv1.2\0SSL_PEER_CERT_HASH\0X_FOO=bar\0\0trailing" ;
+    long n = tlsinfo_block_complete(other, sizeof(other) - 1) ;
+    check(n == (long)(sizeof(other) - 1 - 8), "terminator found before trailing bytes") ;
+    check(tlsinfo_block_parse(other, (size_t)n, &out) == 0 && !strcmp(out.protocol, "TLSv1.2") && !out.peer_cert_hash[0], "bare names") ;
+  }
+  check(tlsinfo_block_complete("\0", 1) == 1, "empty block") ;
+  check(tlsinfo_block_complete("=x\0\0", 4) == -1, "value without a name is malformed") ;
+  {
+    char big[600] ;
+    memset(big, 'a', sizeof(big)) ;
+    memcpy(big, "SSL_CIPHER=", 11) ;
+    big[598] = 0 ; big[599] = 0 ;
+    check(tlsinfo_block_parse(big, 600, &out) == 0 && strlen(out.cipher) == sizeof(out.cipher) - 1, "long values truncated to the field") ;
+  }
+  {
+    char hash[72] ;
+    tlsinfo_hash_cert("abc", 3, hash) ;
+    check(!strcmp(hash, "SHA256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"), "certificate hash format") ;
+  }
+}
+
+static void test_sni (void)
+{
+  char const *env[] = {
+    "CERTFILE=/d.pem", "KEYFILE=/d.key",
+    "CERTFILE:mail.example.org=/m.pem", "KEYFILE:mail.example.org=/m.key",
+    "CERTFILE:*.example.org=/w.pem", "KEYFILE:*.example.org=/w.key",
+    "PATH=/bin", 0 } ;
+  tlsconf c = { .role = TLSCONF_SERVER, .snilevel = 1 } ;
+  char const *why = 0 ;
+  check(tlsconf_from_env(&c, env, &why) == 0 && c.nkeypairs == 3 && c.has_default, "three keypairs") ;
+  check(tlsconf_select_keypair(&c, "mail.example.org") == 1, "exact name") ;
+  check(tlsconf_select_keypair(&c, "MAIL.Example.ORG.") == 1, "case and trailing dot") ;
+  check(tlsconf_select_keypair(&c, "www.example.org") == 2, "wildcard, one label") ;
+  check(tlsconf_select_keypair(&c, "a.b.example.org") == 0, "wildcard never covers two labels") ;
+  check(tlsconf_select_keypair(&c, "example.org") == 0, "wildcard never covers the bare domain") ;
+  check(tlsconf_select_keypair(&c, 0) == 0, "no SNI: default") ;
+  c.snilevel = 2 ;
+  check(tlsconf_select_keypair(&c, "unknown.test") == -1, "snilevel 2: no match fails") ;
+  check(tlsconf_select_keypair(&c, 0) == 0, "snilevel 2: no SNI at all uses the default") ;
+  c.snilevel = 0 ;
+  check(tlsconf_from_env(&c, env, &why) == 0 && c.nkeypairs == 1, "snilevel 0 ignores SNI pairs") ;
+  check(tlsconf_select_keypair(&c, "mail.example.org") == 0, "snilevel 0: default") ;
+
+  check(!tlsconf_valid_sni_pattern("*.org"), "no top-level wildcard") ;
+  check(!tlsconf_valid_sni_pattern("*.org="), "no top-level wildcard (env form)") ;
+  check(tlsconf_valid_sni_pattern("*.example.org=/x"), "second-level wildcard") ;
+  check(!tlsconf_valid_sni_pattern("a..b"), "empty label") ;
+  check(!tlsconf_valid_sni_pattern("foo.*.org"), "wildcard only first") ;
+  {
+    char const *tld[] = { "CERTFILE:*.org=/x", "KEYFILE:*.org=/y", "CERTFILE=/a", "KEYFILE=/b", 0 } ;
+    tlsconf t = { .role = TLSCONF_SERVER, .snilevel = 1 } ;
+    check(tlsconf_from_env(&t, tld, &why) == -1, "a TLD wildcard is a configuration error") ;
+  }
+  {
+    char const *nokey[] = { "CERTFILE=/a", 0 } ;
+    char const *nocert[] = { "PATH=/bin", 0 } ;
+    char const *nopair[] = { "CERTFILE=/a", "KEYFILE=/b", "CERTFILE:x.org=/c", 0 } ;
+    tlsconf t = { .role = TLSCONF_SERVER, .snilevel = 1 } ;
+    tlsconf cl = { .role = TLSCONF_CLIENT } ;
+    check(tlsconf_from_env(&t, nokey, &why) == -1, "CERTFILE without KEYFILE") ;
+    check(tlsconf_from_env(&t, nocert, &why) == -1, "server without certificate") ;
+    check(tlsconf_from_env(&t, nopair, &why) == -1, "SNI cert without its key") ;
+    check(tlsconf_from_env(&cl, nocert, &why) == -1, "client without trust anchors") ;
+  }
+}
+
+static void test_env (void)
+{
+  char const *env[] = { "PATH=/bin", "CERTFILE=/c", "KEYFILE:x=/k", "CAFILE=/ca", "TLS_UID=5", "SSL_CIPHER=old", "CERTFILEX=keep", 0 } ;
+  char const *drop[] = { "SSL_CIPHER", 0 } ;
+  char const *out[8] ;
+  unsigned int u ;
+  check(ust_env_filter(out, 8, env, 0, drop) == 2 && !strcmp(out[0], "PATH=/bin") && !strcmp(out[1], "CERTFILEX=keep") && !out[2], "TLS variables stripped") ;
+  check(ust_env_filter(out, 8, env, 1, drop) == 6, "kept with -Z") ;
+  check(ust_env_filter(out, 2, env, 1, 0) == -1, "too small") ;
+  check(ust_uint("4294967295", &u) && u == 4294967295U, "uint max") ;
+  check(!ust_uint("4294967296", &u) && !ust_uint("-1", &u) && !ust_uint("", &u) && !ust_uint("1x", &u), "uint rejects") ;
+}
+
+int main (void)
+{
+  test_block() ;
+  test_sni() ;
+  test_env() ;
+  if (failures) { printf("%d failure(s)\n", failures) ; return 1 ; }
+  printf("all unit tests passed\n") ;
+  return 0 ;
+}
