@@ -16,6 +16,7 @@ UCSPI = ucspitlsd ucspitlsc tlsd tlsc
 PROXIES = $(patsubst $(srcdir)/proxies/%.c,%,$(wildcard $(srcdir)/proxies/*d-starttls.c))
 PROGRAMS = $(ENGINES) $(UCSPI) $(PROXIES)
 HELPERS = $(patsubst $(srcdir)/tests/helpers/%.c,tests/helpers/%,$(wildcard $(srcdir)/tests/helpers/*.c))
+EXAMPLES = $(patsubst $(srcdir)/examples/%.c,examples/%,$(wildcard $(srcdir)/examples/*.c))
 
 rel = $(patsubst $(srcdir)/%,%,$(1))
 # libucspitls: the installed library for UCSPI-TLS applications.
@@ -33,7 +34,7 @@ LIBUST = build/libust.a
 LIBENGINE = build/libustengine.a
 LIBPROXY = build/libustproxy.a
 
-all: $(PROGRAMS:%=bin/%) $(LIBUCSPITLS) $(HELPERS)
+all: $(PROGRAMS:%=bin/%) $(LIBUCSPITLS) $(HELPERS) $(EXAMPLES)
 
 build/%.o: %.c config.mak config.h
 	@mkdir -p $(dir $@)
@@ -64,9 +65,13 @@ tests/helpers/%: build/tests/helpers/%.o $(LIBUST) $(LIBUCSPITLS)
 	@mkdir -p tests/helpers
 	$(CC) $(LDFLAGS) -o $@ $^ $(SKALIBS_LIBS)
 
+examples/%: build/examples/%.o $(LIBUCSPITLS)
+	@mkdir -p examples
+	$(CC) $(LDFLAGS) -o $@ $^ $(SKALIBS_LIBS)
+
 # The test suite for the configured backend.
 check: all
-	UST_BIN=$(CURDIR)/bin UST_HELPERS=$(CURDIR)/tests/helpers UST_TLS=$(TLS) UST_SRC=$(srcdir) \
+	UST_BIN=$(CURDIR)/bin UST_HELPERS=$(CURDIR)/tests/helpers UST_EXAMPLES=$(CURDIR)/examples UST_TLS=$(TLS) UST_SRC=$(srcdir) \
 	  $(BATS) $(BATSFLAGS) $(srcdir)/tests/*.bats
 
 install: all
@@ -87,7 +92,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(docdir)
 
 clean:
-	rm -rf build bin $(HELPERS)
+	rm -rf build bin $(HELPERS) $(EXAMPLES)
 
 distclean: clean
 	rm -f config.mak config.h

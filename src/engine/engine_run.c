@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <skalibs/iopause.h>
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
@@ -52,6 +54,14 @@ static void deadline_in (tain *d, unsigned int ms)
   if (!ms) { tain const inf = TAIN_INFINITE ; *d = inf ; return ; }
   tain_from_millisecs(&span, ms > 0x7fffffffU ? 0x7fffffff : (int)ms) ;
   tain_add_g(d, &span) ;
+}
+
+/* TLS records are written whole and replies must not wait for the peer's
+   delayed ACK: Nagle only adds latency here. Not a socket: nothing to do. */
+static void set_nodelay (int fd)
+{
+  int one = 1 ;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ;
 }
 
 static int fail_tls (relay *r, char const *what)
@@ -293,6 +303,7 @@ int engine_run (tlsb *s, engine_opts const *o, int appr, int appw, int netr, int
   signal(SIGPIPE, SIG_IGN) ;
   set_nonblocking(appr) ; set_nonblocking(appw) ;
   set_nonblocking(netr) ; set_nonblocking(netw) ;
+  set_nodelay(netw) ;
   tain_now_set_stopwatch_g() ;
   deadline_in(&deadline, o->handshake_ms) ;
   e = handshake_loop(&r, &deadline) ;
