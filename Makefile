@@ -101,3 +101,21 @@ distclean: clean
 .DELETE_ON_ERROR:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# Fuzzing with clang's libFuzzer: make fuzz [FUZZ_SECONDS=n] runs every target.
+FUZZ_SECONDS ?= 30
+FUZZ_CC ?= clang
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. -I$(srcdir)/src/include $(filter -I%,$(CPPFLAGS))
+FUZZ_TARGETS = $(patsubst $(srcdir)/tests/fuzz/%.c,%,$(wildcard $(srcdir)/tests/fuzz/fuzz_*.c))
+FUZZ_LIBSRC = $(wildcard $(srcdir)/src/lib/*.c) $(filter-out %d-starttls.c,$(wildcard $(srcdir)/proxies/*.c))
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LDFLAGS) $(SKALIBS_LIBS)
+fuzz: $(FUZZ_TARGETS:%=build/fuzz/%)
+	for t in $(FUZZ_TARGETS) ; do \
+	  c=$(srcdir)/tests/fuzz/corpus/$${t#fuzz_} ; mkdir -p build/fuzz/corpus-$$t ; \
+	  echo "== $$t" ; \
+	  build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=build/fuzz/ build/fuzz/corpus-$$t $$c >build/fuzz/$$t.log 2>&1 ; \
+	  rc=$$? ; grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' build/fuzz/$$t.log ; [ $$rc = 0 ] || exit 1 ; \
+	done
+.PHONY: fuzz
