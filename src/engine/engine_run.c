@@ -66,7 +66,7 @@ static void set_nodelay (int fd)
 
 static int fail_tls (relay *r, char const *what)
 {
-  strerr_warnw(what, ": ", tlsb_errstr(r->s)) ;
+  strerr_warn(PROG, ": fatal: ", what, ": ", tlsb_errstr(r->s)) ;
   return UST_EXIT_TLS ;
 }
 
@@ -123,7 +123,7 @@ static int pump_from_net (relay *r)
       case TLSB_EOF_UNCLEAN :
         if (r->o->strict_eof)
         {
-          strerr_warnw("peer closed the connection without close_notify") ;
+          strerr_warn(PROG, ": fatal: ", "peer closed the connection without close_notify") ;
           return UST_EXIT_TLS ;
         }
         /* fallthrough */
@@ -146,7 +146,7 @@ static int pump_to_app (relay *r)
     {
       if (errno == EINTR) continue ;
       if (errno == EAGAIN) return 0 ;
-      if (errno != EPIPE) { strerr_warnwsys("write to application") ; return UST_EXIT_SYS ; }
+      if (errno != EPIPE) { strerr_warnsys(PROG, ": fatal: ", "write to application") ; return UST_EXIT_SYS ; }
       r->app_gone = 1 ;
       break ;
     }
@@ -174,7 +174,7 @@ static int pump_from_app (relay *r)
     if (errno == EINTR) continue ;
     if (errno == EAGAIN) return 0 ;
     if (errno == ECONNRESET) { r->app_eof = 1 ; return 0 ; }
-    strerr_warnwsys("read from application") ;
+    strerr_warnsys(PROG, ": fatal: ", "read from application") ;
     return UST_EXIT_SYS ;
   }
 }
@@ -226,8 +226,8 @@ static int handshake_loop (relay *r, tain const *deadline)
     x.fd = st == TLSB_WANT_READ ? r->netr : r->netw ;
     x.events = st == TLSB_WANT_READ ? IOPAUSE_READ : IOPAUSE_WRITE ;
     n = iopause_g(&x, 1, deadline) ;
-    if (n < 0) { if (errno == EINTR) continue ; strerr_warnwsys("iopause") ; return UST_EXIT_SYS ; }
-    if (!n) { strerr_warnw("TLS handshake timed out") ; return UST_EXIT_TLS ; }
+    if (n < 0) { if (errno == EINTR) continue ; strerr_warnsys(PROG, ": fatal: ", "iopause") ; return UST_EXIT_SYS ; }
+    if (!n) { strerr_warn(PROG, ": fatal: ", "TLS handshake timed out") ; return UST_EXIT_TLS ; }
   }
 }
 
@@ -279,13 +279,13 @@ static int relay_loop (relay *r)
     if (k < 0)
     {
       if (errno == EINTR) continue ;
-      strerr_warnwsys("iopause") ;
+      strerr_warnsys(PROG, ": fatal: ", "iopause") ;
       return UST_EXIT_SYS ;
     }
     if (!k)
     {
       if (lingering && !tain_less(&STAMP, &linger_deadline)) return UST_EXIT_OK ;
-      strerr_warnw("idle timeout") ;
+      strerr_warn(PROG, ": fatal: ", "idle timeout") ;
       return UST_EXIT_IDLE ;
     }
     for (unsigned int i = 0 ; i < n ; i++)

@@ -12,7 +12,7 @@ static void add (wrapper *w, char const *a, char const *usage)
   w->engine_args[w->nengine_args++] = a ;
 }
 
-static unsigned int uint_arg (char const *s, char const *opt, char const *usage)
+static unsigned int uint_arg (char const *s, char const *opt)
 {
   unsigned int u ;
   if (!ust_uint(s, &u)) strerr_dief(UST_EXIT_USAGE, opt, " must be a non-negative integer, not: ", s) ;
@@ -43,14 +43,14 @@ int wrapper_options (wrapper *w, int argc, char const *const *argv, tlsconf_role
       case 'y' : add(w, "-y", usage) ; break ;
       case 'Z' : w->keep_tls_vars = 1 ; break ;
       case 'z' : w->keep_tls_vars = 0 ; break ;
-      case 'K' : w->handshake_ms = uint_arg(l.arg, "-K", usage) ; add(w, "-K", usage) ; add(w, l.arg, usage) ; break ;
-      case 't' : uint_arg(l.arg, "-t", usage) ; add(w, "-t", usage) ; add(w, l.arg, usage) ; break ;
+      case 'K' : w->handshake_ms = uint_arg(l.arg, "-K") ; add(w, "-K", usage) ; add(w, l.arg, usage) ; break ;
+      case 't' : uint_arg(l.arg, "-t") ; add(w, "-t", usage) ; add(w, l.arg, usage) ; break ;
       case 'k' :
-        if (role == TLSCONF_SERVER) uint_arg(l.arg, "-k snilevel", usage) ;
+        if (role == TLSCONF_SERVER) uint_arg(l.arg, "-k snilevel") ;
         add(w, "-k", usage) ; add(w, l.arg, usage) ; break ;
-      case 'v' : w->verbosity = uint_arg(l.arg, "-v", usage) ; add(w, "-v", usage) ; add(w, l.arg, usage) ; break ;
-      case '6' : w->netr = (int)uint_arg(l.arg, "-6", usage) ; break ;
-      case '7' : w->netw = (int)uint_arg(l.arg, "-7", usage) ; break ;
+      case 'v' : w->verbosity = uint_arg(l.arg, "-v") ; add(w, "-v", usage) ; add(w, l.arg, usage) ; break ;
+      case '6' : w->netr = (int)uint_arg(l.arg, "-6") ; break ;
+      case '7' : w->netw = (int)uint_arg(l.arg, "-7") ; break ;
       default : strerr_dief(UST_EXIT_USAGE, "usage: ", usage) ;
     }
   }
