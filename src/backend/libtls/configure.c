@@ -1,0 +1,127 @@
+/* configure.c: turns the engine's TLS configuration into configured libtls contexts, files read now. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "exitcodes.h"
+#include "libtls-internal.h"
+
+/* Name of a keypair for messages: names may end at '=' (environment form). */
+static void pairname (tlsconf_keypair const *kp, char *out, size_t max)
+{
+  size_t n = 0 ;
+  if (!kp->name) { strncpy(out, "CERTFILE/KEYFILE", max - 1) ; out[max - 1] = 0 ; return ; }
+  while (kp->name[n] && kp->name[n] != '=' && n + 1 < max) { out[n] = kp->name[n] ; n++ ; }
+  out[n] = 0 ;
+}
+
+static int load (tlsb *s, char const *file, uint8_t **mem, size_t *len)
+{
+  *mem = tls_load_file(file, len, 0) ;
+  if (*mem) return 0 ;
+  libtls_seterr(s, file, errno ? strerror(errno) : "unreadable") ;
+  return UST_EXIT_TLSCONF ;
+}
+
+/* What both roles share: protocols, trust anchors. */
+static int common (tlsb *s, struct tls_config *cfg)
+{
+  tlsconf const *c = s->conf ;
+  if (tls_config_set_protocols(cfg, TLS_PROTOCOL_TLSv1_2 | TLS_PROTOCOL_TLSv1_3) < 0)
+  {
+    libtls_seterr(s, "protocols", tls_config_error(cfg)) ;
+    return UST_EXIT_SETUP ;
+  }
+  if (c->cafile)
+  {
+    uint8_t *ca ;
+    size_t len ;
+    int e = load(s, c->cafile, &ca, &len) ;
+    if (e) return e ;
+    e = tls_config_set_ca_mem(cfg, ca, len) ;
+    tls_unload_file(ca, len) ;
+    if (e < 0) { libtls_seterr(s, c->cafile, tls_config_error(cfg)) ; return UST_EXIT_TLSCONF ; }
+  }
+  if (c->cadir && tls_config_set_ca_path(cfg, c->cadir) < 0)
+  {
+    libtls_seterr(s, c->cadir, tls_config_error(cfg)) ;
+    return UST_EXIT_TLSCONF ;
+  }
+  return 0 ;
+}
+
+static int keypair (tlsb *s, struct tls_config *cfg, tlsconf_keypair const *kp)
+{
+  uint8_t *cert, *key ;
+  size_t certlen, keylen ;
+  int e = load(s, kp->certfile, &cert, &certlen) ;
+  if (e) return e ;
+  e = load(s, kp->keyfile, &key, &keylen) ;
+  if (e) { tls_unload_file(cert, certlen) ; return e ; }
+  e = tls_config_set_keypair_mem(cfg, cert, certlen, key, keylen) ;
+  tls_unload_file(cert, certlen) ;
+  tls_unload_file(key, keylen) ;  /* libtls keeps its own copy; this one is wiped */
+  if (e < 0)
+  {
+    char name[256], what[1024] ;
+    pairname(kp, name, sizeof(name)) ;
+    snprintf(what, sizeof(what), "%s (%s, %s)", name, kp->certfile, kp->keyfile) ;
+    libtls_seterr(s, what, tls_config_error(cfg)) ;
+    return UST_EXIT_TLSCONF ;
+  }
+  return 0 ;
+}
+
+/* tls_configure parses the certificate and key: errors there are the files' fault. */
+static int finish (tlsb *s, unsigned int i, tlsconf_keypair const *kp)
+{
+  if (tls_configure(s->ctx[i], s->cfg[i]) == 0) return 0 ;
+  if (kp)
+  {
+    char name[256], what[1024] ;
+    pairname(kp, name, sizeof(name)) ;
+    snprintf(what, sizeof(what), "%s (%s, %s)", name, kp->certfile, kp->keyfile) ;
+    libtls_seterr(s, what, tls_error(s->ctx[i])) ;
+  }
+  else libtls_seterr(s, "client configuration", tls_error(s->ctx[i])) ;
+  return UST_EXIT_TLSCONF ;
+}
+
+static int server (tlsb *s)
+{
+  tlsconf const *c = s->conf ;
+  for (unsigned int i = 0 ; i < c->nkeypairs ; i++)
+  {
+    int e ;
+    s->cfg[i] = tls_config_new() ;
+    s->ctx[i] = tls_server() ;
+    s->nctx = i + 1 ;
+    if (!s->cfg[i] || !s->ctx[i]) { libtls_seterr(s, "tls_server", "out of memory") ; return UST_EXIT_SYS ; }
+    if ((e = common(s, s->cfg[i])) || (e = keypair(s, s->cfg[i], &c->keypairs[i]))) return e ;
+    tls_config_prefer_ciphers_server(s->cfg[i]) ;
+    if (c->clientcert == TLSCONF_CLIENTCERT_OPTIONAL) tls_config_verify_client_optional(s->cfg[i]) ;
+    else if (c->clientcert == TLSCONF_CLIENTCERT_REQUIRED) tls_config_verify_client(s->cfg[i]) ;
+    if ((e = finish(s, i, &c->keypairs[i]))) return e ;
+  }
+  return 0 ;
+}
+
+static int client (tlsb *s)
+{
+  tlsconf const *c = s->conf ;
+  int e ;
+  s->cfg[0] = tls_config_new() ;
+  s->ctx[0] = tls_client() ;
+  s->nctx = 1 ;
+  if (!s->cfg[0] || !s->ctx[0]) { libtls_seterr(s, "tls_client", "out of memory") ; return UST_EXIT_SYS ; }
+  if ((e = common(s, s->cfg[0]))) return e ;
+  if (!c->servername) tls_config_insecure_noverifyname(s->cfg[0]) ;  /* no name to check; the chain still is */
+  if (c->clientcert != TLSCONF_CLIENTCERT_NONE && (e = keypair(s, s->cfg[0], &c->keypairs[0]))) return e ;
+  return finish(s, 0, c->clientcert != TLSCONF_CLIENTCERT_NONE ? &c->keypairs[0] : 0) ;
+}
+
+int libtls_configure (tlsb *s)
+{
+  if (tls_init() < 0) { libtls_seterr(s, "tls_init", "failed") ; return UST_EXIT_SETUP ; }
+  return s->conf->role == TLSCONF_SERVER ? server(s) : client(s) ;
+}

@@ -1,0 +1,133 @@
+/* io.c: the non-blocking steps of a libtls session, over our own read/write callbacks. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include "libtls-internal.h"
+
+ssize_t libtls_read_cb (struct tls *ctx, void *buf, size_t len, void *arg)
+{
+  tlsb *s = arg ;
+  ssize_t r ;
+  (void)ctx ;
+  if (s->hello_pos < s->hello_len)
+  {
+    size_t n = s->hello_len - s->hello_pos ;
+    if (n > len) n = len ;
+    memcpy(buf, s->hello + s->hello_pos, n) ;
+    s->hello_pos += n ;
+    return (ssize_t)n ;
+  }
+  do r = read(s->netr, buf, len) ;
+  while (r < 0 && errno == EINTR) ;
+  if (r < 0 && errno == EAGAIN) return TLS_WANT_POLLIN ;
+  if (!r) s->raw_eof = 1 ;
+  return r ;
+}
+
+ssize_t libtls_write_cb (struct tls *ctx, void const *buf, size_t len, void *arg)
+{
+  tlsb *s = arg ;
+  ssize_t r ;
+  (void)ctx ;
+  do r = write(s->netw, buf, len) ;
+  while (r < 0 && errno == EINTR) ;
+  if (r < 0 && errno == EAGAIN) return TLS_WANT_POLLOUT ;
+  return r ;
+}
+
+static tlsb_status want (tlsb *s, ssize_t r, char const *what)
+{
+  if (r == TLS_WANT_POLLIN) return TLSB_WANT_READ ;
+  if (r == TLS_WANT_POLLOUT) return TLSB_WANT_WRITE ;
+  libtls_seterr(s, what, tls_error(s->conn)) ;
+  return TLSB_ERROR ;
+}
+
+/* Server: reads the first record, picks the keypair for its SNI name, and
+   gives the connection to the context configured for that keypair. */
+static tlsb_status accept_conn (tlsb *s)
+{
+  char name[256] ;
+  int found, k ;
+  for (;;)
+  {
+    ssize_t r ;
+    found = clienthello_sni(s->hello, s->hello_len, name, sizeof(name)) ;
+    if (found != -2) break ;
+    if (s->hello_len >= sizeof(s->hello)) { found = -1 ; break ; }
+    r = read(s->netr, s->hello + s->hello_len, (found == -2 && s->hello_len < 5 ? 5 : sizeof(s->hello)) - s->hello_len) ;
+    if (r < 0 && errno == EINTR) continue ;
+    if (r < 0 && errno == EAGAIN) return TLSB_WANT_READ ;
+    if (r < 0) { libtls_seterr(s, "read", strerror(errno)) ; return TLSB_ERROR ; }
+    if (!r) { libtls_seterr(s, "TLS handshake", "the client closed the connection") ; return TLSB_ERROR ; }
+    s->hello_len += (size_t)r ;
+  }
+  /* Not a parsable ClientHello: the default context will refuse it properly. */
+  k = tlsconf_select_keypair(s->conf, found == 1 ? name : 0) ;
+  if (k < 0)
+  {
+    libtls_seterr(s, "no certificate for the requested server name", found == 1 ? name : "(none)") ;
+    return TLSB_ERROR ;
+  }
+  if (tls_accept_cbs(s->ctx[k], &s->conn, libtls_read_cb, libtls_write_cb, s) < 0)
+  {
+    libtls_seterr(s, "tls_accept", tls_error(s->ctx[k])) ;
+    return TLSB_ERROR ;
+  }
+  return TLSB_DONE ;
+}
+
+tlsb_status tlsb_handshake (tlsb *s)
+{
+  int r ;
+  if (!s->conn)
+  {
+    tlsb_status st = accept_conn(s) ;
+    if (st != TLSB_DONE) return st ;
+  }
+  r = tls_handshake(s->conn) ;
+  if (!r) return TLSB_DONE ;
+  if (s->raw_eof && r == -1) { libtls_seterr(s, "TLS handshake", "the peer closed the connection") ; return TLSB_ERROR ; }
+  return want(s, r, "TLS handshake") ;
+}
+
+tlsb_status tlsb_read (tlsb *s, char *buf, size_t len, size_t *got)
+{
+  ssize_t r = tls_read(s->conn, buf, len) ;
+  *got = 0 ;
+  if (r > 0) { *got = (size_t)r ; return TLSB_DONE ; }
+  /* close_notify arrives before any EOF on the socket: if the socket hit EOF, it was not sent */
+  if (!r) return s->raw_eof ? TLSB_EOF_UNCLEAN : TLSB_EOF ;
+  if (r == -1 && s->raw_eof) return TLSB_EOF_UNCLEAN ;
+  return want(s, r, "TLS read") ;
+}
+
+tlsb_status tlsb_write (tlsb *s, char const *buf, size_t len, size_t *put)
+{
+  ssize_t r = tls_write(s->conn, buf, len) ;
+  *put = 0 ;
+  if (r > 0) { *put = (size_t)r ; return TLSB_DONE ; }
+  return want(s, r, "TLS write") ;
+}
+
+/* libtls writes a record out in full (or says WANT) before returning. */
+tlsb_status tlsb_flush (tlsb *s)
+{
+  (void)s ;
+  return TLSB_DONE ;
+}
+
+int tlsb_pending_output (tlsb const *s)
+{
+  (void)s ;
+  return 0 ;
+}
+
+tlsb_status tlsb_close_notify (tlsb *s)
+{
+  int r ;
+  if (s->closed_notify) return TLSB_DONE ;
+  r = tls_close(s->conn) ;
+  if (!r) { s->closed_notify = 1 ; return TLSB_DONE ; }
+  return want(s, r, "TLS close") ;
+}

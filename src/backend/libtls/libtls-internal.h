@@ -1,0 +1,45 @@
+/* libtls-internal.h: the libtls backend's private state and helpers. */
+#ifndef UST_LIBTLS_INTERNAL_H
+#define UST_LIBTLS_INTERNAL_H
+
+#include <stddef.h>
+#include <tls.h>
+#include "tlsb.h"
+#include "tlsconf.h"
+
+#define HELLO_MAX (16384 + 5)  /* one TLS record: where the ClientHello's SNI is looked for */
+
+struct tlsb_s {
+  tlsconf const *conf ;
+  int netr, netw ;
+  struct tls *ctx[TLSCONF_KEYPAIRS_MAX] ;  /* server: one configured context per keypair; client: ctx[0] */
+  struct tls_config *cfg[TLSCONF_KEYPAIRS_MAX] ;
+  unsigned int nctx ;
+  struct tls *conn ;          /* the connection, once a context is chosen */
+  int closed_notify ;         /* tlsb_close_notify has completed */
+  int raw_eof ;               /* the read callback saw EOF on netr */
+  char hello[HELLO_MAX] ;     /* server: the first record, read before libtls sees it */
+  size_t hello_len, hello_pos ;
+  char err[512] ;
+} ;
+
+/* Loads every file the configuration names and builds the configured
+   contexts in s (server: one per keypair; client: one). Returns 0, or an
+   exit code (UST_EXIT_TLSCONF, UST_EXIT_SETUP, UST_EXIT_SYS) with s->err set. */
+extern int libtls_configure (tlsb *s) ;
+
+/* Read and write callbacks over s->netr / s->netw (passed as cb_arg).
+   The read callback first hands out the buffered ClientHello record. */
+extern ssize_t libtls_read_cb (struct tls *ctx, void *buf, size_t len, void *arg) ;
+extern ssize_t libtls_write_cb (struct tls *ctx, void const *buf, size_t len, void *arg) ;
+
+/* Finds the server_name (host_name) in a TLS record holding a ClientHello:
+   rec/len are the record from its 5-byte header on. Writes the name, NUL
+   terminated, into name (max bytes). Returns 1 found, 0 no SNI, -1 not a
+   well-formed ClientHello, -2 more bytes of the record are needed. */
+extern int clienthello_sni (char const *rec, size_t len, char *name, size_t max) ;
+
+/* Sets s->err to "what: detail" (detail may be NULL). */
+extern void libtls_seterr (tlsb *s, char const *what, char const *detail) ;
+
+#endif

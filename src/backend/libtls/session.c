@@ -1,0 +1,54 @@
+/* session.c: creation, errors and release of a libtls session. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "exitcodes.h"
+#include "libtls-internal.h"
+
+char const *const tlsb_name = "libtls" ;
+
+void libtls_seterr (tlsb *s, char const *what, char const *detail)
+{
+  snprintf(s->err, sizeof(s->err), "%s%s%s", what, detail ? ": " : "", detail ? detail : "") ;
+}
+
+int tlsb_new (tlsb **sp, tlsconf const *conf, int netr, int netw, char const **why)
+{
+  static char nomem[] = "out of memory" ;
+  tlsb *s = calloc(1, sizeof(*s)) ;
+  int e ;
+  if (!s) { *why = nomem ; return UST_EXIT_SYS ; }
+  s->conf = conf ;
+  s->netr = netr ;
+  s->netw = netw ;
+  e = libtls_configure(s) ;
+  if (e) { *why = s->err ; return e ; }  /* s is kept: *why points into it until exit */
+  if (conf->role == TLSCONF_CLIENT)
+  {
+    s->conn = s->ctx[0] ;
+    if (tls_connect_cbs(s->conn, libtls_read_cb, libtls_write_cb, s, conf->servername) < 0)
+    {
+      libtls_seterr(s, "tls_connect", tls_error(s->conn)) ;
+      *why = s->err ;
+      return UST_EXIT_SETUP ;
+    }
+  }
+  *sp = s ;
+  return 0 ;
+}
+
+char const *tlsb_errstr (tlsb const *s)
+{
+  return s->err[0] ? s->err : "unknown error" ;
+}
+
+void tlsb_free (tlsb *s)
+{
+  if (s->conn && s->conf->role == TLSCONF_SERVER) tls_free(s->conn) ;
+  for (unsigned int i = 0 ; i < s->nctx ; i++)
+  {
+    if (s->ctx[i]) tls_free(s->ctx[i]) ;
+    if (s->cfg[i]) tls_config_free(s->cfg[i]) ;
+  }
+  free(s) ;
+}
