@@ -20,7 +20,14 @@ ssize_t libtls_read_cb (struct tls *ctx, void *buf, size_t len, void *arg)
   do r = read(s->netr, buf, len) ;
   while (r < 0 && errno == EINTR) ;
   if (r < 0 && errno == EAGAIN) return TLS_WANT_POLLIN ;
-  if (!r) s->raw_eof = 1 ;
+  if (!r)
+  {
+    /* EOF is not shown to OpenSSL: it would mark the connection failed and
+       refuse our remaining writes, while a half-closed peer may still read.
+       tlsb_read reports it instead. */
+    s->raw_eof = 1 ;
+    return TLS_WANT_POLLIN ;
+  }
   return r ;
 }
 
@@ -87,7 +94,7 @@ tlsb_status tlsb_handshake (tlsb *s)
   }
   r = tls_handshake(s->conn) ;
   if (!r) return TLSB_DONE ;
-  if (s->raw_eof && r == -1) { libtls_seterr(s, "TLS handshake", "the peer closed the connection") ; return TLSB_ERROR ; }
+  if (s->raw_eof && r != TLS_WANT_POLLOUT) { libtls_seterr(s, "TLS handshake", "the peer closed the connection") ; return TLSB_ERROR ; }
   return want(s, r, "TLS handshake") ;
 }
 
@@ -96,9 +103,8 @@ tlsb_status tlsb_read (tlsb *s, char *buf, size_t len, size_t *got)
   ssize_t r = tls_read(s->conn, buf, len) ;
   *got = 0 ;
   if (r > 0) { *got = (size_t)r ; return TLSB_DONE ; }
-  /* close_notify arrives before any EOF on the socket: if the socket hit EOF, it was not sent */
-  if (!r) return s->raw_eof ? TLSB_EOF_UNCLEAN : TLSB_EOF ;
-  if (r == -1 && s->raw_eof) return TLSB_EOF_UNCLEAN ;
+  if (!r) return TLSB_EOF ;  /* close_notify: the read callback never reports EOF to libtls */
+  if (r == TLS_WANT_POLLIN && s->raw_eof) return TLSB_EOF_UNCLEAN ;
   return want(s, r, "TLS read") ;
 }
 

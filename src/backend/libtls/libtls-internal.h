@@ -17,7 +17,7 @@ struct tlsb_s {
   unsigned int nctx ;
   struct tls *conn ;          /* the connection, once a context is chosen */
   int closed_notify ;         /* tlsb_close_notify has completed */
-  int raw_eof ;               /* the read callback saw EOF on netr */
+  int raw_eof ;               /* the read callback saw EOF on netr (and hid it from libtls) */
   char hello[HELLO_MAX] ;     /* server: the first record, read before libtls sees it */
   size_t hello_len, hello_pos ;
   char err[512] ;
