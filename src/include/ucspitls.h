@@ -5,7 +5,7 @@
      ucspitls u ;
      if (ucspitls_from_env(&u, envp) < 0) -> no TLS offered (errno says why)
      ... client asks for STARTTLS, reply "220 ready" is flushed ...
-     if (ucspitls_start(&u, netfds, 2, 1, &info, 60000) < 0) -> close the session
+     if (ucspitls_start(&u, netfds, 2, &info, 60000) < 0) -> close the session
      ... now read cleartext from u.rfd, write to u.wfd ...
    Link with -lucspitls -lskarnet. */
 #ifndef UCSPITLS_H

@@ -2,13 +2,15 @@
 #include <errno.h>
 #include <poll.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include "ucspitls.h"
 
 static int write_command (int fd, char c)
 {
   for (;;)
   {
-    ssize_t r = write(fd, &c, 1) ;
+    /* send, not write: a controller that is gone must give EPIPE, not SIGPIPE */
+    ssize_t r = send(fd, &c, 1, MSG_NOSIGNAL) ;
     if (r == 1) return 0 ;
     if (r < 0 && errno == EINTR) continue ;
     if (r < 0 && errno == EAGAIN)

@@ -2,7 +2,10 @@
 #include <string.h>
 #include "libtls-internal.h"
 
-static void copy (char *field, size_t size, char const *value)
+/* Copies value into field (size bytes), truncating; bytes below lowest or
+   from 0x7f up become '?': the peer chooses these strings, and none of its
+   control bytes may reach a log line or an environment. */
+static void copy_clean (char *field, size_t size, char const *value, unsigned char lowest)
 {
   size_t n ;
   if (!value) return ;
@@ -10,15 +13,19 @@ static void copy (char *field, size_t size, char const *value)
   if (n >= size) n = size - 1 ;
   memcpy(field, value, n) ;
   field[n] = 0 ;
+  for (size_t i = 0 ; i < n ; i++)
+    if ((unsigned char)field[i] < lowest || (unsigned char)field[i] >= 0x7f) field[i] = '?' ;
 }
+
+static void copy (char *field, size_t size, char const *value) { copy_clean(field, size, value, 0x20) ; }
 
 void tlsb_info (tlsb const *s, tlsinfo *info)
 {
   struct tls *c = s->conn ;
   copy(info->protocol, sizeof(info->protocol), tls_conn_version(c)) ;
   copy(info->cipher, sizeof(info->cipher), tls_conn_cipher(c)) ;
-  if (s->conf->role == TLSCONF_SERVER) copy(info->sni, sizeof(info->sni), tls_conn_servername(c)) ;
-  else copy(info->sni, sizeof(info->sni), s->conf->servername) ;
+  /* a host name has no space either */
+  copy_clean(info->sni, sizeof(info->sni), s->conf->role == TLSCONF_SERVER ? tls_conn_servername(c) : s->conf->servername, 0x21) ;
   if (tls_peer_cert_provided(c))
   {
     char const *h = tls_peer_cert_hash(c) ;
