@@ -1,0 +1,65 @@
+/* proxy-internal.h: the framework's state, shared by its own files only. */
+#ifndef UST_PROXY_INTERNAL_H
+#define UST_PROXY_INTERNAL_H
+
+#include <skalibs/stralloc.h>
+#include "proxy.h"
+#include "ucspitls.h"
+
+#define PROXY_INBUF 65536          /* read buffer of each side */
+#define PROXY_OUT_HIGH 262144      /* stop producing for a side whose queue holds this much */
+#define PROXY_PENDING_MAX 512      /* replies due before the client is not read any more */
+
+/* Bytes read from one side, not yet handled: [start, end). */
+typedef struct inbuf_s {
+  char data[PROXY_INBUF] ;
+  size_t start, end ;
+} inbuf ;
+
+/* Bytes queued for one side: [pos, s.len). */
+typedef struct outq_s {
+  stralloc s ;
+  size_t pos ;
+} outq ;
+
+typedef enum client_mode_e { MODE_LINES, MODE_LITERAL, MODE_STREAM } client_mode ;
+
+typedef enum tls_state_e {
+  TLS_UNAVAILABLE,   /* no controller, or it went away */
+  TLS_OFFERED,       /* may still be started */
+  TLS_STARTING,      /* success reply queued: flush, then hand off */
+  TLS_ACTIVE,
+  TLS_DECLINED
+} tls_state ;
+
+struct proxy_s {
+  proxy_protocol const *proto ;
+  proxy_options const *o ;
+  int cin, cout, bin, bout ;         /* descriptors; -1 once closed */
+  inbuf cbuf, bbuf ;
+  outq to_client, to_backend ;
+  client_mode cmode ;
+  uint64_t cliteral, bliteral ;      /* literal bytes still to pass through */
+  int discarding ;                   /* dropping the rest of an overlong client line */
+  int client_held ;
+  int client_eof, backend_eof ;
+  int closing ;                      /* flush to the client, then end */
+  int exitcode ;
+  size_t line_end ;                  /* while a client line is being handled: where it ends in cbuf */
+  int *fifo ;                        /* kinds of replies due: ring buffer */
+  unsigned int fifo_size, fifo_head, fifo_len ;
+  tls_state tls ;
+  ucspitls u ;
+  tlsinfo info ;
+  unsigned int commands, injections ;
+} ;
+
+/* proxy_loop.c: runs the session until it ends; returns the exit code. */
+extern int proxy_loop (proxy *p) ;
+
+/* proxy_handoff.c: flushes nothing itself; clears O_NONBLOCK on 0/1, sends Y,
+   reads the info block, and moves the client side to the engine's pipes.
+   Returns 0, or -1 (logged) when the session must end. */
+extern int proxy_handoff (proxy *p) ;
+
+#endif

@@ -1,0 +1,122 @@
+/* proxy.h: the protocol proxy framework. It knows no protocol: it owns the
+   process split, the event loop over four descriptors with deadlines, bounded
+   line framing, the order of replies, the STARTTLS handoff and the relay after
+   it. A protocol file (smtp.c, ...) supplies the callbacks below and decides
+   what each line means. */
+#ifndef UST_PROXY_H
+#define UST_PROXY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "tlsinfo.h"
+
+typedef struct proxy_s proxy ;
+
+/* What a protocol's client_line callback did with the line. */
+typedef enum proxy_verdict_e {
+  PROXY_TAKEN,   /* consumed: forwarded, answered or acted on */
+  PROXY_WAIT     /* not consumed: call again with the same line once no backend reply is pending */
+} proxy_verdict ;
+
+/* Why a client line was refused by the framework before the protocol saw it. */
+typedef enum proxy_badline_e {
+  PROXY_LINE_TOO_LONG,  /* longer than the limit: discarded up to its LF */
+  PROXY_LINE_NUL        /* held a NUL byte: discarded whole */
+} proxy_badline ;
+
+typedef struct proxy_protocol_s {
+  char const *name ;          /* for logs: "smtp" */
+  size_t client_line_max ;    /* longest client line accepted, LF included */
+  size_t backend_line_max ;   /* longest backend line accepted, LF included */
+
+  /* A complete client line (len bytes, ending in LF). May forward it, answer
+     it, expect replies, start TLS... Returns PROXY_WAIT to have it offered
+     again when proxy_pending() is 0 (for answers that must keep their place
+     after replies still due from the backend). */
+  proxy_verdict (*client_line) (proxy *p, char const *line, size_t len) ;
+
+  /* A client line the framework refused (see proxy_badline). The protocol
+     answers it; it is called only once no backend reply is pending. */
+  void (*client_bad_line) (proxy *p, proxy_badline why) ;
+
+  /* In stream mode (proxy_client_stream), bytes from the client: returns how
+     many of them belong to the stream; the framework forwards those to the
+     backend. The protocol calls proxy_client_lines() where the stream ends. */
+  size_t (*client_stream) (proxy *p, char const *buf, size_t len) ;
+
+  /* A complete backend line (ends in LF, or is the backend's last bytes). */
+  void (*backend_line) (proxy *p, char const *line, size_t len) ;
+
+  /* The idle deadline passed: queue a goodbye; the framework flushes it and ends. */
+  void (*idle_timeout) (proxy *p) ;
+
+  /* Called once before the session starts (e.g. to expect a greeting). May be NULL. */
+  void (*start) (proxy *p) ;
+
+  /* TLS is established; info holds what the engine told. */
+  void (*tls_started) (proxy *p, tlsinfo const *info) ;
+} proxy_protocol ;
+
+typedef struct proxy_options_s {
+  unsigned int idle_ms ;      /* -t: idle deadline in every phase (0: none) */
+  unsigned int verbosity ;    /* -v */
+  int require_tls ;           /* -T */
+} proxy_options ;
+
+/* Forks: the parent execs prog (argv, with envp minus the UCSPI-TLS
+   variables) with its stdin/stdout on pipes to the child; the child runs the
+   proxy with the client on 0/1 and returns its exit code. Never returns in
+   the parent. */
+extern int proxy_main (proxy_protocol const *proto, proxy_options const *o, char const *const *argv, char const *const *envp) ;
+
+/* Queues bytes for the client / for the backend. */
+extern void proxy_to_client (proxy *p, char const *s, size_t len) ;
+extern void proxy_to_backend (proxy *p, char const *s, size_t len) ;
+extern void proxy_say (proxy *p, char const *s) ;  /* proxy_to_client of a C string */
+
+/* The FIFO of backend replies still due, one entry per forwarded command,
+   each with a protocol-defined kind. Unbounded in effect: while it is long
+   the framework stops reading the client (backpressure), it never fails. */
+extern void proxy_expect (proxy *p, int kind) ;
+extern int proxy_expected (proxy const *p) ;      /* kind at the head, or -1 */
+extern void proxy_reply_done (proxy *p) ;         /* pops the head */
+extern unsigned int proxy_pending (proxy const *p) ;
+
+/* Client framing: the next n client bytes are data, forwarded verbatim to
+   the backend (IMAP literals, SMTP BDAT); then lines resume. */
+extern void proxy_client_literal (proxy *p, uint64_t n) ;
+/* Client framing: stream mode (client_stream callback) until proxy_client_lines. */
+extern void proxy_client_stream (proxy *p) ;
+extern void proxy_client_lines (proxy *p) ;
+/* Stops taking client lines until proxy_client_resume (e.g. until SMTP's DATA reply). */
+extern void proxy_client_hold (proxy *p) ;
+extern void proxy_client_resume (proxy *p) ;
+/* Backend framing: the next n backend bytes are data, forwarded verbatim to the client. */
+extern void proxy_backend_literal (proxy *p, uint64_t n) ;
+
+/* Bytes the client sent after the line being handled (already read, not yet handled). */
+extern size_t proxy_client_unhandled (proxy const *p) ;
+
+/* 1 if TLS can still be started: a controller gave us SSLCTLFD, it is still
+   there, TLS was neither declined nor started. */
+extern int proxy_tls_available (proxy *p) ;
+extern int proxy_tls_active (proxy const *p) ;
+extern int proxy_require_tls (proxy const *p) ;
+
+/* Starts TLS once the success reply (already queued) is flushed: the client
+   is not read any more; backend output waits; then the handoff of DESIGN.md
+   §5 rule 5. On failure the session ends. */
+extern void proxy_starttls (proxy *p) ;
+
+/* The client committed to cleartext: TLS will not be used. */
+extern void proxy_decline (proxy *p) ;
+
+/* Ends the session once what is queued for the client is written. */
+extern void proxy_close (proxy *p) ;
+
+/* Logging: one line, "prog: info: " + the parts, when verbosity >= level. */
+extern void proxy_log (proxy const *p, unsigned int level, char const *a, char const *b, char const *c) ;
+/* Counts an attempt worth reporting in the session's summary line. */
+extern void proxy_note_injection (proxy *p) ;
+
+#endif

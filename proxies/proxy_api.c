@@ -1,0 +1,102 @@
+/* proxy_api.c: what a protocol file may ask of the framework. */
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <skalibs/strerr.h>
+#include "exitcodes.h"
+#include "proxy-internal.h"
+
+static void queue (outq *q, char const *s, size_t len)
+{
+  if (!stralloc_catb(&q->s, s, len)) strerr_diefsys(UST_EXIT_SYS, "out of memory") ;
+}
+
+void proxy_to_client (proxy *p, char const *s, size_t len)
+{
+  /* Rule 4: once the success reply is queued, nothing more goes out in cleartext. */
+  if (p->tls == TLS_STARTING) return ;
+  queue(&p->to_client, s, len) ;
+}
+
+void proxy_to_backend (proxy *p, char const *s, size_t len) { queue(&p->to_backend, s, len) ; }
+void proxy_say (proxy *p, char const *s) { proxy_to_client(p, s, strlen(s)) ; }
+
+void proxy_expect (proxy *p, int kind)
+{
+  if (p->fifo_len == p->fifo_size)
+  {
+    unsigned int size = p->fifo_size ? p->fifo_size * 2 : 64 ;
+    int *f = malloc(size * sizeof(int)) ;
+    if (!f) strerr_diefsys(UST_EXIT_SYS, "out of memory") ;
+    for (unsigned int i = 0 ; i < p->fifo_len ; i++) f[i] = p->fifo[(p->fifo_head + i) % p->fifo_size] ;
+    free(p->fifo) ;
+    p->fifo = f ; p->fifo_size = size ; p->fifo_head = 0 ;
+  }
+  p->fifo[(p->fifo_head + p->fifo_len) % p->fifo_size] = kind ;
+  p->fifo_len++ ;
+}
+
+int proxy_expected (proxy const *p) { return p->fifo_len ? p->fifo[p->fifo_head] : -1 ; }
+
+void proxy_reply_done (proxy *p)
+{
+  if (!p->fifo_len) return ;
+  p->fifo_head = (p->fifo_head + 1) % p->fifo_size ;
+  p->fifo_len-- ;
+}
+
+unsigned int proxy_pending (proxy const *p) { return p->fifo_len ; }
+
+void proxy_client_literal (proxy *p, uint64_t n) { if (n) { p->cmode = MODE_LITERAL ; p->cliteral = n ; } }
+void proxy_client_stream (proxy *p) { p->cmode = MODE_STREAM ; }
+void proxy_client_lines (proxy *p) { p->cmode = MODE_LINES ; }
+void proxy_client_hold (proxy *p) { p->client_held = 1 ; }
+void proxy_client_resume (proxy *p) { p->client_held = 0 ; }
+void proxy_backend_literal (proxy *p, uint64_t n) { p->bliteral = n ; }
+
+size_t proxy_client_unhandled (proxy const *p) { return p->cbuf.end - p->line_end ; }
+
+int proxy_tls_available (proxy *p)
+{
+  struct pollfd x ;
+  if (p->tls != TLS_OFFERED) return 0 ;
+  /* A controller that died leaves EOF (or an error) on the control socket. */
+  x.fd = p->u.ctl ; x.events = POLLIN ; x.revents = 0 ;
+  if (poll(&x, 1, 0) > 0)
+  {
+    proxy_log(p, 1, "the UCSPI-TLS controller is gone: TLS is not available", 0, 0) ;
+    ucspitls_decline(&p->u) ;
+    p->tls = TLS_UNAVAILABLE ;
+    return 0 ;
+  }
+  return 1 ;
+}
+
+int proxy_tls_active (proxy const *p) { return p->tls == TLS_ACTIVE ; }
+int proxy_require_tls (proxy const *p) { return p->o->require_tls ; }
+
+void proxy_starttls (proxy *p)
+{
+  if (p->tls != TLS_OFFERED) return ;
+  p->tls = TLS_STARTING ;
+}
+
+void proxy_decline (proxy *p)
+{
+  if (p->tls != TLS_OFFERED) return ;
+  ucspitls_decline(&p->u) ;
+  p->tls = TLS_DECLINED ;
+  proxy_log(p, 2, "the client goes on in cleartext: TLS declined", 0, 0) ;
+}
+
+void proxy_close (proxy *p) { p->closing = 1 ; }
+
+void proxy_note_injection (proxy *p) { p->injections++ ; }
+
+void proxy_log (proxy const *p, unsigned int level, char const *a, char const *b, char const *c)
+{
+  char const *ip = getenv("TCPREMOTEIP") ;
+  if (p->o->verbosity < level) return ;
+  strerr_warn(PROG, ": info: ", ip ? ip : "-", ": ", a, b ? b : "", c ? c : "") ;
+}

@@ -1,0 +1,80 @@
+/* proxy_main.c: the process split: the backend keeps the connection's pid, the child proxies. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <skalibs/djbunix.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+#include "exitcodes.h"
+#include "proxy-internal.h"
+#include "ust.h"
+
+static void exec_backend (char const *const *argv, char const *const *envp, int rfd, int wfd, ucspitls const *u)
+{
+  static char const *const drop[] = { "SSLCTLFD", "SSLREADFD", "SSLWRITEFD", 0 } ;
+  size_t n = 0 ;
+  while (envp[n]) n++ ;
+  {
+    char const *env[n + 1] ;
+    /* The backend must not hold the control socket: the controller waits for its EOF. */
+    if (u->ctl >= 0) close(u->ctl) ;
+    if (u->rfd >= 0) close(u->rfd) ;
+    if (u->wfd >= 0) close(u->wfd) ;
+    if (fd_move2(0, rfd, 1, wfd) < 0) strerr_diefsys(UST_EXIT_SYS, "move descriptors") ;
+    if (ust_env_filter(env, n + 1, envp, 1, drop) < 0) strerr_dief(UST_EXIT_SYS, "environment too large") ;
+    if (strchr(argv[0], '/')) execve(argv[0], (char *const *)argv, (char *const *)env) ;
+    else execvpe(argv[0], (char *const *)argv, (char *const *)env) ;
+    strerr_diefsys(UST_EXIT_SYS, "exec ", argv[0]) ;
+  }
+}
+
+static void log_summary (proxy const *p, int code)
+{
+  char nums[64], codes[UINT_FMT + 16] ;
+  char const *mode = p->tls == TLS_ACTIVE ? "tls " : p->tls == TLS_DECLINED ? "cleartext (TLS declined)" :
+    p->tls == TLS_UNAVAILABLE ? "cleartext (TLS not available)" : "cleartext" ;
+  size_t k = 0 ;
+  if (p->o->verbosity < 1) return ;
+  memcpy(nums, "; injection attempts: ", 22) ; k = 22 ;
+  nums[k + uint_fmt(nums + k, p->injections)] = 0 ;
+  memcpy(codes, "; exit code ", 12) ;
+  codes[12 + uint_fmt(codes + 12, (unsigned int)code)] = 0 ;
+  strerr_warn(PROG, ": info: ", getenv("TCPREMOTEIP") ? getenv("TCPREMOTEIP") : "-", ": session ended: ", mode,
+    p->tls == TLS_ACTIVE ? p->info.protocol : "", p->tls == TLS_ACTIVE ? " " : "", p->tls == TLS_ACTIVE ? p->info.cipher : "",
+    p->injections ? nums : "", code ? codes : "") ;
+}
+
+int proxy_main (proxy_protocol const *proto, proxy_options const *o, char const *const *argv, char const *const *envp)
+{
+  static proxy pr ;  /* big buffers: not on the stack */
+  proxy *p = &pr ;
+  int tob[2], fromb[2] ;
+  pid_t pid ;
+  int code ;
+  p->proto = proto ;
+  p->o = o ;
+  p->u.ctl = p->u.rfd = p->u.wfd = -1 ;
+  p->tls = ucspitls_from_env(&p->u, envp) < 0 ? TLS_UNAVAILABLE : TLS_OFFERED ;
+  if (p->tls == TLS_UNAVAILABLE && errno != ENOENT)
+    strerr_warn(PROG, ": warning: ", "ignoring invalid SSLCTLFD/SSLREADFD/SSLWRITEFD: TLS is not available") ;
+  if (pipecoe(tob) < 0 || pipecoe(fromb) < 0) strerr_diefsys(UST_EXIT_SYS, "pipe") ;
+  pid = fork() ;
+  if (pid < 0) strerr_diefsys(UST_EXIT_SYS, "fork") ;
+  if (pid)
+  {
+    close(tob[1]) ; close(fromb[0]) ;
+    exec_backend(argv, envp, tob[0], fromb[1], &p->u) ;
+  }
+  close(tob[0]) ; close(fromb[1]) ;
+  p->cin = 0 ; p->cout = 1 ;
+  p->bin = fromb[0] ; p->bout = tob[1] ;
+  if (ndelay_on(0) < 0 || ndelay_on(1) < 0 || ndelay_on(p->bin) < 0 || ndelay_on(p->bout) < 0)
+    strerr_diefsys(UST_EXIT_SYS, "set descriptors non-blocking") ;
+  if (proto->start) proto->start(p) ;
+  code = proxy_loop(p) ;
+  /* The socket must not stay non-blocking for anyone after us (the controller's engine never got it). */
+  if (p->tls != TLS_ACTIVE) { ndelay_off(0) ; ndelay_off(1) ; }
+  log_summary(p, code) ;
+  return code ;
+}

@@ -1,0 +1,311 @@
+/* smtp.c: the SMTP rules of smtpd-starttls (RFC 3207, RFC 5321, RFC 2920 pipelining).
+   The proxy owns STARTTLS: it advertises it in EHLO replies exactly while TLS
+   can start, answers STARTTLS itself, and never lets one reach the backend.
+   It stays in the conversation after TLS as a thin filter, so that the
+   backend's own STARTTLS keyword never reaches the client and a second
+   STARTTLS is refused; every other byte passes untouched. */
+#include <string.h>
+#include <strings.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+#include "smtp.h"
+
+enum reply_kind {
+  K_GREETING,     /* the banner */
+  K_PLAIN,        /* forwarded as it is */
+  K_EHLO,         /* keywords rewritten */
+  K_DATA,         /* 354 starts the message body */
+  K_TLS_RSET      /* the RSET sent before 220 Ready: never shown to the client */
+} ;
+
+#define EHLO_REPLY_MAX 65536
+
+static struct {
+  stralloc ehlo ;        /* the EHLO reply being collected */
+  int in_piece ;         /* the previous backend line was cut (no LF): this one continues it */
+  int piece_final ;      /* that cut line is a final reply line */
+  int body_at_start ;    /* message body: at the start of a line (after CRLF) */
+  unsigned int body_dot ;/* message body: how much of ".\r\n" the current line start matched */
+  int body_cr ;          /* message body: the last byte seen was CR */
+} st = { .ehlo = STRALLOC_ZERO } ;
+
+/* The command verb, case-insensitively: 1 if line starts with verb followed by space, CR, LF or end. */
+static int is_verb (char const *line, size_t len, char const *verb)
+{
+  size_t n = strlen(verb) ;
+  if (len < n || strncasecmp(line, verb, n)) return 0 ;
+  return len == n || line[n] == ' ' || line[n] == '\r' || line[n] == '\n' ;
+}
+
+/* Does the command have anything after its verb (besides spaces and the line end)? */
+static int has_args (char const *line, size_t len, size_t verblen)
+{
+  for (size_t i = verblen ; i < len ; i++)
+    if (line[i] != ' ' && line[i] != '\r' && line[i] != '\n' && line[i] != '\t') return 1 ;
+  return 0 ;
+}
+
+/* A local answer: it must come after every reply still due from the backend. */
+static proxy_verdict answer (proxy *p, char const *reply)
+{
+  if (proxy_pending(p)) return PROXY_WAIT ;
+  proxy_say(p, reply) ;
+  return PROXY_TAKEN ;
+}
+
+static void forward (proxy *p, char const *line, size_t len, int kind)
+{
+  proxy_to_backend(p, line, len) ;
+  proxy_expect(p, kind) ;
+}
+
+/* BDAT size [LAST]: the size bytes after the line are message data, never commands. */
+static uint64_t bdat_size (char const *line, size_t len)
+{
+  uint64_t n = 0 ;
+  size_t i = 4 ;
+  while (i < len && line[i] == ' ') i++ ;
+  for (; i < len && line[i] >= '0' && line[i] <= '9' ; i++)
+  {
+    if (n > (UINT64_MAX - 9) / 10) return 0 ;
+    n = n * 10 + (uint64_t)(line[i] - '0') ;
+  }
+  return n ;
+}
+
+static proxy_verdict starttls (proxy *p, char const *line, size_t len)
+{
+  if (proxy_tls_active(p)) return answer(p, "503 5.5.1 TLS is already active\r\n") ;
+  if (has_args(line, len, 8)) return answer(p, "501 5.5.4 Syntax error: STARTTLS takes no parameters\r\n") ;
+  if (proxy_pending(p)) return PROXY_WAIT ;  /* every earlier reply goes out first */
+  if (!proxy_tls_available(p))
+  {
+    proxy_log(p, 1, "STARTTLS refused: TLS not available", 0, 0) ;
+    proxy_say(p, "454 4.7.0 TLS not available\r\n") ;
+    return PROXY_TAKEN ;
+  }
+  if (proxy_client_unhandled(p))
+  {
+    /* Commands pipelined after STARTTLS would run inside TLS as if the client
+       had sent them there (the CVE-2011-0411 injection): never executed, the
+       connection is dropped. */
+    proxy_note_injection(p) ;
+    proxy_log(p, 1, "STARTTLS refused: commands were pipelined after it (injection attempt); dropping the connection", 0, 0) ;
+    proxy_say(p, "421 4.7.0 STARTTLS must be the last command of a pipeline; closing connection\r\n") ;
+    proxy_close(p) ;
+    return PROXY_TAKEN ;
+  }
+  /* Reset the backend's transaction state; its reply is swallowed and 220 follows. */
+  proxy_to_backend(p, "RSET\r\n", 6) ;
+  proxy_expect(p, K_TLS_RSET) ;
+  proxy_client_hold(p) ;
+  return PROXY_TAKEN ;
+}
+
+static int allowed_before_tls (char const *line, size_t len)
+{
+  static char const *const verbs[] = { "EHLO", "HELO", "NOOP", "RSET", "QUIT", 0 } ;
+  for (char const *const *v = verbs ; *v ; v++) if (is_verb(line, len, *v)) return 1 ;
+  return 0 ;
+}
+
+static proxy_verdict client_line (proxy *p, char const *line, size_t len)
+{
+  if (is_verb(line, len, "STARTTLS")) return starttls(p, line, len) ;
+  if (!proxy_tls_active(p) && proxy_require_tls(p) && !allowed_before_tls(line, len))
+  {
+    if (proxy_pending(p)) return PROXY_WAIT ;
+    proxy_log(p, 2, "command refused before STARTTLS (-T)", 0, 0) ;
+    proxy_say(p, "530 5.7.0 Must issue a STARTTLS command first\r\n") ;
+    return PROXY_TAKEN ;
+  }
+  /* These commit the session to cleartext: the controller's engine is not needed. */
+  if (!proxy_require_tls(p) && (is_verb(line, len, "HELO") || is_verb(line, len, "MAIL") || is_verb(line, len, "AUTH")))
+    proxy_decline(p) ;
+  if (is_verb(line, len, "EHLO")) forward(p, line, len, K_EHLO) ;
+  else if (is_verb(line, len, "DATA"))
+  {
+    /* The body must wait for 354: until then nothing more is read as a command. */
+    forward(p, line, len, K_DATA) ;
+    proxy_client_hold(p) ;
+  }
+  else if (is_verb(line, len, "BDAT"))
+  {
+    forward(p, line, len, K_PLAIN) ;
+    proxy_client_literal(p, bdat_size(line, len)) ;
+  }
+  else forward(p, line, len, K_PLAIN) ;
+  return PROXY_TAKEN ;
+}
+
+static void client_bad_line (proxy *p, proxy_badline why)
+{
+  if (why == PROXY_LINE_NUL)
+  {
+    proxy_log(p, 1, "refused a command line holding a NUL byte", 0, 0) ;
+    proxy_say(p, "500 5.5.2 Syntax error: NUL byte in command\r\n") ;
+  }
+  else
+  {
+    proxy_log(p, 1, "refused an overlong command line", 0, 0) ;
+    proxy_say(p, "500 5.5.2 Syntax error: line too long\r\n") ;
+  }
+}
+
+/* The message body, until CRLF.CRLF (RFC 5321 4.1.1.4): returns the bytes
+   that belong to it, terminator included. */
+static size_t client_stream (proxy *p, char const *buf, size_t len)
+{
+  static char const end[] = ".\r\n" ;
+  size_t i = 0 ;
+  while (i < len)
+  {
+    if (st.body_at_start)
+    {
+      if (buf[i] == end[st.body_dot])
+      {
+        i++ ;
+        if (++st.body_dot == 3) { proxy_client_lines(p) ; return i ; }
+        continue ;
+      }
+      st.body_at_start = 0 ;
+      st.body_dot = 0 ;
+      st.body_cr = 0 ;
+      continue ;  /* this byte is ordinary: look at it again below */
+    }
+    {
+      char const *lf = memchr(buf + i, '\n', len - i) ;
+      if (!lf) { st.body_cr = buf[len - 1] == '\r' ; return len ; }
+      st.body_at_start = lf > buf + i ? lf[-1] == '\r' : st.body_cr ;
+      st.body_dot = 0 ;
+      st.body_cr = 0 ;
+      i = (size_t)(lf - buf) + 1 ;
+    }
+  }
+  return len ;
+}
+
+/* Is keyword (the text after "250-" or "250 ") the one named? */
+static int ehlo_keyword (char const *text, size_t len, char const *kw)
+{
+  size_t n = strlen(kw) ;
+  if (len < n || strncasecmp(text, kw, n)) return 0 ;
+  return len == n || text[n] == ' ' || text[n] == '=' || text[n] == '\r' || text[n] == '\n' ;
+}
+
+/* Re-emits a complete 2xx EHLO reply: the backend's STARTTLS goes (and its
+   AUTH too, before TLS under -T); ours is added while TLS can start. */
+static void emit_ehlo (proxy *p, char const *r, size_t len)
+{
+  size_t kept[256], klen[256], n = 0, pos = 0 ;
+  int tls_ok = proxy_tls_available(p) ;
+  int hide_auth = proxy_require_tls(p) && !proxy_tls_active(p) ;
+  while (pos < len && n < 256)
+  {
+    char const *lf = memchr(r + pos, '\n', len - pos) ;
+    size_t l = lf ? (size_t)(lf - (r + pos)) + 1 : len - pos ;
+    char const *text = r + pos + 4 ;
+    size_t tlen = l >= 4 ? l - 4 : 0 ;
+    if (!n || !(ehlo_keyword(text, tlen, "STARTTLS") || (hide_auth && ehlo_keyword(text, tlen, "AUTH"))))
+    {
+      kept[n] = pos ; klen[n] = l ; n++ ;
+    }
+    pos += l ;
+  }
+  for (size_t i = 0 ; i < n ; i++)
+  {
+    int last = i + 1 == n && !tls_ok ;
+    proxy_to_client(p, r + kept[i], 3) ;
+    proxy_to_client(p, last ? " " : "-", 1) ;
+    if (klen[i] > 4) proxy_to_client(p, r + kept[i] + 4, klen[i] - 4) ;
+    else proxy_say(p, "\r\n") ;
+  }
+  if (tls_ok)
+  {
+    proxy_to_client(p, r, 3) ;
+    proxy_say(p, " STARTTLS\r\n") ;
+  }
+}
+
+static void backend_line (proxy *p, char const *line, size_t len)
+{
+  /* A line longer than the limit comes in pieces: its first piece says whether it is final. */
+  int piece = len && line[len - 1] != '\n' ;
+  int cont = st.in_piece ;
+  int final ;
+  int kind = proxy_expected(p) ;
+  if (!cont) st.piece_final = !(len >= 4 && line[3] == '-') ;
+  final = !piece && st.piece_final ;
+  st.in_piece = piece ;
+  switch (kind)
+  {
+    case K_EHLO :
+      if (st.ehlo.len + len > EHLO_REPLY_MAX)
+      {
+        /* absurd: give up rewriting, the session cannot be trusted with STARTTLS */
+        proxy_log(p, 1, "the backend's EHLO reply is too long", 0, 0) ;
+        proxy_say(p, "421 4.3.0 Backend error, closing connection\r\n") ;
+        proxy_close(p) ;
+        break ;
+      }
+      if (!stralloc_catb(&st.ehlo, line, len)) strerr_diefsys(111, "out of memory") ;
+      if (!final) break ;
+      if (st.ehlo.s[0] == '2') emit_ehlo(p, st.ehlo.s, st.ehlo.len) ;
+      else proxy_to_client(p, st.ehlo.s, st.ehlo.len) ;  /* an error reply goes as it is */
+      st.ehlo.len = 0 ;
+      proxy_reply_done(p) ;
+      break ;
+    case K_TLS_RSET :
+      if (!final) break ;
+      proxy_reply_done(p) ;
+      proxy_client_resume(p) ;
+      proxy_say(p, "220 2.0.0 Ready to start TLS\r\n") ;
+      proxy_starttls(p) ;  /* that reply is the last cleartext byte */
+      break ;
+    case K_DATA :
+      proxy_to_client(p, line, len) ;
+      if (!final) break ;
+      proxy_reply_done(p) ;
+      proxy_client_resume(p) ;
+      if (len >= 3 && !memcmp(line, "354", 3))
+      {
+        proxy_expect(p, K_PLAIN) ;  /* the reply to the message, after its final dot */
+        st.body_at_start = 1 ; st.body_dot = 0 ; st.body_cr = 0 ;
+        proxy_client_stream(p) ;
+      }
+      break ;
+    default :
+      proxy_to_client(p, line, len) ;
+      if (final && kind >= 0) proxy_reply_done(p) ;
+  }
+}
+
+static void idle_timeout (proxy *p)
+{
+  proxy_say(p, "421 4.4.2 Idle timeout, closing connection\r\n") ;
+}
+
+static void tls_started (proxy *p, tlsinfo const *info)
+{
+  (void)info ;
+  proxy_log(p, 2, "TLS started: the client must say EHLO again", 0, 0) ;
+}
+
+static void start (proxy *p)
+{
+  proxy_expect(p, K_GREETING) ;  /* nothing is answered locally before the banner */
+}
+
+void smtp_protocol (proxy_protocol *proto, size_t line_max)
+{
+  proto->name = "smtp" ;
+  proto->client_line_max = line_max ;
+  proto->backend_line_max = 4096 ;
+  proto->client_line = client_line ;
+  proto->client_bad_line = client_bad_line ;
+  proto->client_stream = client_stream ;
+  proto->backend_line = backend_line ;
+  proto->idle_timeout = idle_timeout ;
+  proto->tls_started = tls_started ;
+  proto->start = start ;
+}
