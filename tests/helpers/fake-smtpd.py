@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""fake-smtpd.py: a scriptable plaintext SMTP backend on stdin/stdout for tests.
+Every byte it receives is appended to $FAKE_LOG. $FAKE_MODE picks a behaviour:
+  normal     220 greeting; EHLO lists PIPELINING, AUTH PLAIN, STARTTLS itself,
+             8BITMIME, CHUNKING; DATA bodies until CRLF.CRLF; BDAT by size
+  multiline  like normal, with a three-line 220- greeting
+  close      sends its greeting and exits at once
+  silent     sends nothing, reads until EOF
+"""
+import os, sys
+
+log = open(os.environ.get("FAKE_LOG", "/dev/null"), "ab", buffering=0)
+mode = os.environ.get("FAKE_MODE", "normal")
+buf = b""
+
+def say(s):
+    data = s.encode() if isinstance(s, str) else s
+    while data:
+        data = data[os.write(1, data):]
+
+def fill():
+    global buf
+    d = os.read(0, 65536)
+    if not d:
+        return False
+    log.write(d)
+    buf += d
+    return True
+
+def readline():
+    global buf
+    while b"\n" not in buf:
+        if not fill():
+            return None
+    line, buf = buf.split(b"\n", 1)
+    return line + b"\n"
+
+def readbody():
+    """Reads a DATA body through CRLF.CRLF; returns it without the terminator."""
+    global buf
+    data = b"\r\n"  # the body starts at a line start
+    while True:
+        i = (data + buf).find(b"\r\n.\r\n")
+        if i >= 0:
+            whole = data + buf
+            buf = whole[i + 5:]
+            return whole[2:i + 2]
+        data, buf = data + buf, b""
+        if not fill():
+            return None
+
+def readn(n):
+    global buf
+    while len(buf) < n:
+        if not fill():
+            return None
+    d, buf = buf[:n], buf[n:]
+    return d
+
+if mode == "silent":
+    while fill():
+        pass
+    sys.exit(0)
+if mode == "multiline":
+    say("220-fake.test first greeting line\r\n220-second line\r\n220 fake.test ESMTP ready\r\n")
+else:
+    say("220 fake.test ESMTP ready\r\n")
+if mode == "close":
+    sys.exit(0)
+
+while True:
+    line = readline()
+    if line is None:
+        break
+    verb = line.split(b" ", 1)[0].strip().upper()
+    if verb == b"EHLO":
+        say("250-fake.test hello\r\n250-PIPELINING\r\n250-AUTH PLAIN LOGIN\r\n250-STARTTLS\r\n250-8BITMIME\r\n250 CHUNKING\r\n")
+    elif verb == b"HELO":
+        say("250 fake.test\r\n")
+    elif verb == b"DATA":
+        say("354 go ahead\r\n")
+        body = readbody()
+        if body is None:
+            break
+        say("250 2.0.0 message accepted, %d bytes\r\n" % len(body))
+    elif verb == b"BDAT":
+        n = int(line.split()[1])
+        if readn(n) is None:
+            break
+        say("250 2.0.0 %d octets received\r\n" % n)
+    elif verb == b"QUIT":
+        say("221 2.0.0 bye\r\n")
+        break
+    elif verb == b"STARTTLS":
+        say("220 backend would start TLS itself\r\n")
+    else:
+        say("250 2.0.0 ok\r\n")
