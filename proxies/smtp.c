@@ -109,7 +109,17 @@ static int allowed_before_tls (char const *line, size_t len)
   return 0 ;
 }
 
-static proxy_verdict client_line (proxy *p, char const *line, size_t len)
+/* -v 2 traces each command by its verb only: arguments may hold credentials. */
+static void trace (proxy *p, char const *line, size_t len)
+{
+  char verb[16] ;
+  size_t n = 0 ;
+  while (n < len && n + 1 < sizeof(verb) && line[n] > ' ' && line[n] < 0x7f) { verb[n] = line[n] ; n++ ; }
+  verb[n] = 0 ;
+  proxy_log(p, 2, proxy_tls_active(p) ? "command in TLS: " : "command: ", verb, 0) ;
+}
+
+static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
 {
   if (is_verb(line, len, "STARTTLS")) return starttls(p, line, len) ;
   if (!proxy_tls_active(p) && proxy_require_tls(p) && !allowed_before_tls(line, len))
@@ -136,6 +146,13 @@ static proxy_verdict client_line (proxy *p, char const *line, size_t len)
   }
   else forward(p, line, len, K_PLAIN) ;
   return PROXY_TAKEN ;
+}
+
+static proxy_verdict client_line (proxy *p, char const *line, size_t len)
+{
+  proxy_verdict v = handle_line(p, line, len) ;
+  if (v == PROXY_TAKEN) trace(p, line, len) ;
+  return v ;
 }
 
 static void client_bad_line (proxy *p, proxy_badline why)
