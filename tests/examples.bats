@@ -55,3 +55,17 @@ s.sendall(b'STARTTLS\r\n'); print(f.readline().decode().strip())
   [ "$status" -eq 0 ]
   [[ "$output" == *"no TLS here"*"STARTTLS"* ]]
 }
+
+@test "examples/demo --selftest: a STARTTLS SMTP endpoint in front of exim delivers a message" {
+  [ -x /usr/sbin/exim4 ] || skip "exim4 not installed"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  dir=$(mktemp -d /tmp/ust-demo.XXXXXX) && chmod 755 "$dir"   # exim drops to its own user
+  run timeout 120 env DEMO_BIN="$UST_BIN" DEMO_DIR="$dir/demo" PORT="$port" "$UST_SRC/examples/demo" --selftest
+  rm -rf "$dir"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"swaks --server 127.0.0.1 --port $port --tls"* ]]
+  [[ "$output" == *"openssl s_client -starttls smtp"* ]]
+  [[ "$output" == *"220 2.0.0 Ready to start TLS"* ]]
+  [[ "$output" == *"selftest: message delivered"* ]]
+}
