@@ -28,7 +28,8 @@ typedef struct tlsb_s tlsb ;
 extern char const *const tlsb_name ;
 
 /* Creates the session for conf with the network on netr (read) and netw
-   (write). Reads every file conf names (certificates, keys, trust anchors)
+   (write). conf and the strings it points to (names in the environment and
+   argv) must outlive the session. Reads every file conf names (certificates, keys, trust anchors)
    now, so that the caller can drop privileges right after. A server with
    SNI pairs may load all of them here. On success stores the session in *s
    and returns 0. On failure returns UST_EXIT_TLSCONF (unreadable or invalid
@@ -65,7 +66,8 @@ extern int tlsb_pending_output (tlsb const *s) ;
 
 /* Sends close_notify (once) and flushes it. TLSB_DONE when it is on the
    wire; TLSB_WANT_*; TLSB_ERROR. After this, tlsb_write must not be called;
-   tlsb_read may still be called to drain the peer's data. */
+   tlsb_read may still be called to drain the peer's data, which a backend
+   may discard (BearSSL does, TLS 1.2 closes both directions). */
 extern tlsb_status tlsb_close_notify (tlsb *s) ;
 
 /* Describes the established session (call after the handshake is done):
