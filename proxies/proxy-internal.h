@@ -39,6 +39,7 @@ struct proxy_s {
   inbuf cbuf, bbuf ;
   outq to_client, to_backend ;
   client_mode cmode ;
+  size_t line_max ;                  /* longest client line now accepted */
   uint64_t cliteral, bliteral ;      /* literal bytes still to pass through */
   int discarding ;                   /* dropping the rest of an overlong client line */
   int client_held ;

@@ -94,6 +94,9 @@ extern void proxy_client_resume (proxy *p) ;
 /* Backend framing: the next n backend bytes are data, forwarded verbatim to the client. */
 extern void proxy_backend_literal (proxy *p, uint64_t n) ;
 
+/* Changes the longest client line accepted (e.g. for SASL exchanges); 0 restores the protocol's. */
+extern void proxy_client_line_max (proxy *p, size_t max) ;
+
 /* Bytes the client sent after the line being handled (already read, not yet handled). */
 extern size_t proxy_client_unhandled (proxy const *p) ;
 

@@ -55,6 +55,12 @@ void proxy_client_hold (proxy *p) { p->client_held = 1 ; }
 void proxy_client_resume (proxy *p) { p->client_held = 0 ; }
 void proxy_backend_literal (proxy *p, uint64_t n) { p->bliteral = n ; }
 
+void proxy_client_line_max (proxy *p, size_t max)
+{
+  p->line_max = max ? max : p->proto->client_line_max ;
+  if (p->line_max > PROXY_INBUF) p->line_max = PROXY_INBUF ;
+}
+
 size_t proxy_client_unhandled (proxy const *p) { return p->cbuf.end - p->line_end ; }
 
 int proxy_tls_available (proxy *p)

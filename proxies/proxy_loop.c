@@ -31,7 +31,7 @@ static int client_step (proxy *p)
 {
   inbuf *b = &p->cbuf ;
   char const *s = b->data + b->start ;
-  size_t avail = b->end - b->start, max = p->proto->client_line_max, len ;
+  size_t avail = b->end - b->start, max = p->line_max, len ;
   char const *lf ;
   if (!avail || p->closing || p->tls == TLS_STARTING) return 0 ;
   if (p->cmode == MODE_LITERAL)

@@ -55,6 +55,7 @@ int proxy_main (proxy_protocol const *proto, proxy_options const *o, char const 
   p->proto = proto ;
   p->o = o ;
   p->u.ctl = p->u.rfd = p->u.wfd = -1 ;
+  proxy_client_line_max(p, 0) ;
   p->tls = ucspitls_from_env(&p->u, envp) < 0 ? TLS_UNAVAILABLE : TLS_OFFERED ;
   if (p->tls == TLS_UNAVAILABLE && errno != ENOENT)
     strerr_warn(PROG, ": warning: ", "ignoring invalid SSLCTLFD/SSLREADFD/SSLWRITEFD: TLS is not available") ;

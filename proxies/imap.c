@@ -1,0 +1,336 @@
+/* imap.c: the IMAP rules of imapd-starttls (RFC 3501, RFC 9051, RFC 2595, RFC 7888).
+   STARTTLS belongs to the proxy: it is added to every capability list while TLS
+   can start, a backend's own STARTTLS and LOGINDISABLED never pass, and with -T
+   LOGINDISABLED is ours and LOGIN/AUTHENTICATE are refused until TLS. Literals
+   ({n}, {n+}, ~{n}) are data in both directions, never commands. */
+#include <string.h>
+#include <strings.h>
+#include <skalibs/stralloc.h>
+#include <skalibs/strerr.h>
+#include "imap.h"
+
+enum reply_kind { K_GREETING, K_COMMAND } ;
+
+#define TAG_MAX 64
+
+static struct {
+  int client_cont ;        /* the next client line continues a command (after its literal) */
+  int client_raw ;         /* AUTHENTICATE or IDLE runs: client lines pass untouched */
+  char raw_tag[TAG_MAX] ;  /* ... until this tag completes */
+  int sync_wait ;          /* a synchronizing literal waits for the backend's "+" */
+  uint64_t sync_n ;
+  char sync_tag[TAG_MAX] ;
+  int backend_cont ;       /* the next backend line continues a response (after its literal) */
+  int backend_piece ;      /* the previous backend chunk had no LF */
+  stralloc out ;
+} st = { .out = STRALLOC_ZERO } ;
+
+/* Parses a literal announcement at the end of a line: "{n}", "{n+}" (RFC 7888) or
+   "~{n}" (RFC 3516), before CRLF. Returns 1 and sets *n and *sync, else 0. */
+static int literal_at_end (char const *line, size_t len, uint64_t *n, int *sync)
+{
+  size_t i = len ;
+  uint64_t v = 0, mul = 1 ;
+  if (i && line[i - 1] == '\n') i-- ;
+  if (i && line[i - 1] == '\r') i-- ;
+  if (!i || line[--i] != '}') return 0 ;
+  *sync = 1 ;
+  if (i && line[i - 1] == '+') { *sync = 0 ; i-- ; }
+  if (!i || line[i - 1] < '0' || line[i - 1] > '9') return 0 ;
+  while (i && line[i - 1] >= '0' && line[i - 1] <= '9')
+  {
+    if (mul > (uint64_t)1 << 60) return 0 ;
+    v += (uint64_t)(line[i - 1] - '0') * mul ;
+    mul *= 10 ;
+    i-- ;
+  }
+  if (!i || line[i - 1] != '{') return 0 ;
+  *n = v ;
+  return 1 ;
+}
+
+/* Copies the tag (up to the first space) into tag; returns its length, or 0. */
+static size_t get_tag (char const *line, size_t len, char *tag)
+{
+  size_t n = 0 ;
+  while (n < len && line[n] != ' ' && line[n] != '\r' && line[n] != '\n') n++ ;
+  if (!n || n >= TAG_MAX || n >= len || line[n] != ' ') return 0 ;
+  memcpy(tag, line, n) ;
+  tag[n] = 0 ;
+  return n ;
+}
+
+static int word_is (char const *s, size_t len, char const *w)
+{
+  size_t n = strlen(w) ;
+  return len >= n && !strncasecmp(s, w, n) && (len == n || s[n] == ' ' || s[n] == '\r' || s[n] == '\n') ;
+}
+
+/* A local tagged (or untagged, tag "*") answer, after every reply still due. */
+static proxy_verdict answer (proxy *p, char const *tag, char const *text)
+{
+  if (proxy_pending(p)) return PROXY_WAIT ;
+  proxy_say(p, tag) ;
+  proxy_say(p, " ") ;
+  proxy_say(p, text) ;
+  proxy_say(p, "\r\n") ;
+  return PROXY_TAKEN ;
+}
+
+static proxy_verdict starttls (proxy *p, char const *tag, int args)
+{
+  if (proxy_tls_active(p)) return answer(p, tag, "BAD TLS is already active") ;
+  if (args) return answer(p, tag, "BAD STARTTLS takes no arguments") ;
+  if (proxy_pending(p)) return PROXY_WAIT ;
+  if (!proxy_tls_available(p))
+  {
+    proxy_log(p, 1, "STARTTLS refused: TLS not available", 0, 0) ;
+    return answer(p, tag, "NO TLS not available") ;
+  }
+  if (proxy_client_unhandled(p))
+  {
+    proxy_note_injection(p) ;
+    proxy_log(p, 1, "STARTTLS refused: commands were pipelined after it (injection attempt); dropping the connection", 0, 0) ;
+    proxy_say(p, "* BYE STARTTLS must be the last command of a pipeline\r\n") ;
+    proxy_close(p) ;
+    return PROXY_TAKEN ;
+  }
+  answer(p, tag, "OK Begin TLS negotiation now") ;
+  proxy_starttls(p) ;  /* that reply is the last cleartext byte */
+  return PROXY_TAKEN ;
+}
+
+/* Forwards a command line, or a continuation line, and sets up its literal. */
+static proxy_verdict forward (proxy *p, char const *line, size_t len, char const *tag)
+{
+  uint64_t n ;
+  int sync ;
+  int lit = literal_at_end(line, len, &n, &sync) ;
+  if (lit && n > IMAP_LITERAL_MAX)
+  {
+    proxy_log(p, 1, "refused an oversized literal", 0, 0) ;
+    if (!sync) { proxy_say(p, "* BYE literal too large\r\n") ; proxy_close(p) ; return PROXY_TAKEN ; }
+    st.client_cont = 0 ;
+    return answer(p, tag, "BAD literal too large") ;
+  }
+  proxy_to_backend(p, line, len) ;
+  st.client_cont = lit ;
+  if (!lit) return PROXY_TAKEN ;
+  if (!sync) proxy_client_literal(p, n) ;
+  else
+  {
+    /* The client sends the literal only after the backend's "+": nothing more is read until then. */
+    st.sync_wait = 1 ;
+    st.sync_n = n ;
+    memcpy(st.sync_tag, tag, strlen(tag) + 1) ;
+    proxy_client_hold(p) ;
+  }
+  return PROXY_TAKEN ;
+}
+
+static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
+{
+  char tag[TAG_MAX] ;
+  size_t t ;
+  char const *cmd ;
+  size_t clen ;
+  int args ;
+  if (st.client_raw) { proxy_to_backend(p, line, len) ; return PROXY_TAKEN ; }  /* SASL data, IDLE's DONE */
+  if (st.client_cont) return forward(p, line, len, st.sync_tag) ;
+  t = get_tag(line, len, tag) ;
+  if (!t) return answer(p, "*", "BAD missing tag or command") ;
+  cmd = line + t + 1 ;
+  clen = len - t - 1 ;
+  {
+    size_t w = 0 ;
+    while (w < clen && cmd[w] != ' ' && cmd[w] != '\r' && cmd[w] != '\n') w++ ;
+    args = 0 ;
+    for (size_t i = w ; i < clen ; i++) if (cmd[i] != ' ' && cmd[i] != '\r' && cmd[i] != '\n') args = 1 ;
+  }
+  if (word_is(cmd, clen, "STARTTLS")) return starttls(p, tag, args) ;
+  if (!proxy_tls_active(p) && (word_is(cmd, clen, "LOGIN") || word_is(cmd, clen, "AUTHENTICATE")))
+  {
+    if (proxy_require_tls(p))
+    {
+      uint64_t n ;
+      int sync ;
+      if (literal_at_end(line, len, &n, &sync) && !sync)
+      {
+        /* its literal is on its way and would be read as commands: end here */
+        proxy_say(p, "* BYE LOGIN is disabled until STARTTLS\r\n") ;
+        proxy_close(p) ;
+        return PROXY_TAKEN ;
+      }
+      proxy_log(p, 2, "LOGIN/AUTHENTICATE refused before STARTTLS (-T)", 0, 0) ;
+      return answer(p, tag, "NO [PRIVACYREQUIRED] LOGIN is disabled until STARTTLS") ;
+    }
+    proxy_decline(p) ;  /* credentials in cleartext: the session is committed to it */
+  }
+  memcpy(st.sync_tag, tag, t + 1) ;
+  if (word_is(cmd, clen, "AUTHENTICATE") || word_is(cmd, clen, "IDLE"))
+  {
+    st.client_raw = 1 ;
+    memcpy(st.raw_tag, tag, t + 1) ;
+  }
+  proxy_expect(p, K_COMMAND) ;
+  return forward(p, line, len, tag) ;
+}
+
+/* -v 2 traces each command by its name only: arguments may hold credentials. */
+static proxy_verdict client_line (proxy *p, char const *line, size_t len)
+{
+  int fresh = !st.client_raw && !st.client_cont ;
+  proxy_verdict v = handle_line(p, line, len) ;
+  if (v == PROXY_TAKEN && fresh)
+  {
+    char word[24] ;
+    size_t i = 0, n = 0 ;
+    while (i < len && line[i] != ' ') i++ ;
+    while (++i < len && n + 1 < sizeof(word) && line[i] > ' ' && line[i] < 0x7f) word[n++] = line[i] ;
+    word[n] = 0 ;
+    proxy_log(p, 2, proxy_tls_active(p) ? "command in TLS: " : "command: ", word, 0) ;
+  }
+  return v ;
+}
+
+static void client_bad_line (proxy *p, proxy_badline why)
+{
+  proxy_log(p, 1, why == PROXY_LINE_NUL ? "refused a command line holding a NUL byte" : "refused an overlong command line", 0, 0) ;
+  proxy_say(p, why == PROXY_LINE_NUL ? "* BAD NUL byte in command\r\n" : "* BAD line too long\r\n") ;
+  st.client_cont = 0 ;
+}
+
+/* Appends to st.out the capability list caps (len bytes, atoms separated by
+   spaces) without STARTTLS and LOGINDISABLED, then ours. */
+static void rewrite_caps (proxy *p, char const *caps, size_t len)
+{
+  size_t i = 0 ;
+  int first = 1 ;
+  while (i < len)
+  {
+    size_t j = i ;
+    while (j < len && caps[j] != ' ') j++ ;
+    if (j > i && !word_is(caps + i, j - i, "STARTTLS") && !word_is(caps + i, j - i, "LOGINDISABLED"))
+    {
+      if (!first) stralloc_catb(&st.out, " ", 1) ;
+      stralloc_catb(&st.out, caps + i, j - i) ;
+      first = 0 ;
+    }
+    i = j + 1 ;
+  }
+  if (proxy_tls_available(p)) stralloc_cats(&st.out, first ? "STARTTLS" : " STARTTLS"), first = 0 ;
+  if (proxy_require_tls(p) && !proxy_tls_active(p)) stralloc_cats(&st.out, first ? "LOGINDISABLED" : " LOGINDISABLED") ;
+}
+
+/* Forwards a response line with its capability list rewritten, if it has one:
+   "* CAPABILITY ..." or a "[CAPABILITY ...]" response code. */
+static void emit_response (proxy *p, char const *line, size_t len)
+{
+  char const *code = 0, *caps ;
+  size_t capslen, off ;
+  if (len >= 13 && !strncasecmp(line, "* CAPABILITY ", 13))
+  {
+    size_t end = len ;
+    while (end > 13 && (line[end - 1] == '\n' || line[end - 1] == '\r')) end-- ;
+    st.out.len = 0 ;
+    stralloc_catb(&st.out, line, 13) ;
+    rewrite_caps(p, line + 13, end - 13) ;
+    stralloc_catb(&st.out, line + end, len - end) ;
+    proxy_to_client(p, st.out.s, st.out.len) ;
+    return ;
+  }
+  for (size_t i = 0 ; i + 12 <= len ; i++)
+    if (line[i] == '[' && !strncasecmp(line + i + 1, "CAPABILITY ", 11)) { code = line + i ; break ; }
+  if (!code || !(caps = memchr(code, ']', len - (code - line)))) { proxy_to_client(p, line, len) ; return ; }
+  off = (size_t)(code - line) + 12 ;
+  capslen = (size_t)(caps - line) - off ;
+  st.out.len = 0 ;
+  stralloc_catb(&st.out, line, off) ;
+  rewrite_caps(p, line + off, capslen) ;
+  stralloc_catb(&st.out, caps, len - (size_t)(caps - line)) ;
+  proxy_to_client(p, st.out.s, st.out.len) ;
+}
+
+static void backend_line (proxy *p, char const *line, size_t len)
+{
+  int piece = len && line[len - 1] != '\n' ;
+  int cont = st.backend_cont || st.backend_piece ;
+  uint64_t n ;
+  int sync ;
+  st.backend_piece = piece ;
+  if (cont)
+  {
+    proxy_to_client(p, line, len) ;
+    st.backend_cont = 0 ;
+    if (!piece && literal_at_end(line, len, &n, &sync)) { proxy_backend_literal(p, n) ; st.backend_cont = 1 ; }
+    return ;
+  }
+  if (proxy_expected(p) == K_GREETING)
+  {
+    if (len >= 10 && !strncasecmp(line, "* PREAUTH", 9))
+    {
+      /* Already authenticated in cleartext: STARTTLS can never come first. */
+      proxy_log(p, 1, "the backend greeted with PREAUTH: STARTTLS is impossible, session refused", 0, 0) ;
+      proxy_say(p, "* BYE PREAUTH is incompatible with STARTTLS\r\n") ;
+      proxy_close(p) ;
+      return ;
+    }
+    proxy_reply_done(p) ;
+    emit_response(p, line, len) ;
+    return ;
+  }
+  if (line[0] == '+')
+  {
+    proxy_to_client(p, line, len) ;
+    if (st.sync_wait)
+    {
+      st.sync_wait = 0 ;
+      proxy_client_literal(p, st.sync_n) ;
+      proxy_client_resume(p) ;
+    }
+    return ;
+  }
+  if (line[0] == '*') emit_response(p, line, len) ;
+  else
+  {
+    char tag[TAG_MAX] ;
+    emit_response(p, line, len) ;
+    if (get_tag(line, len, tag))
+    {
+      proxy_reply_done(p) ;
+      if (st.client_raw && !strcmp(tag, st.raw_tag)) st.client_raw = 0 ;
+      if (st.sync_wait && !strcmp(tag, st.sync_tag))
+      {
+        /* the command was refused before its literal: the client will not send it */
+        st.sync_wait = 0 ;
+        st.client_cont = 0 ;
+        proxy_client_resume(p) ;
+      }
+    }
+  }
+  if (!piece && literal_at_end(line, len, &n, &sync)) { proxy_backend_literal(p, n) ; st.backend_cont = 1 ; }
+}
+
+static void idle_timeout (proxy *p)
+{
+  proxy_say(p, "* BYE Idle timeout, closing connection\r\n") ;
+}
+
+static void start (proxy *p)
+{
+  proxy_expect(p, K_GREETING) ;
+}
+
+void imap_protocol (proxy_protocol *proto, size_t line_max)
+{
+  proto->name = "imap" ;
+  proto->client_line_max = line_max ;
+  proto->backend_line_max = 65536 ;
+  proto->client_line = client_line ;
+  proto->client_bad_line = client_bad_line ;
+  proto->client_stream = 0 ;
+  proto->backend_line = backend_line ;
+  proto->idle_timeout = idle_timeout ;
+  proto->tls_started = 0 ;
+  proto->start = start ;
+}

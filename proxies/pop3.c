@@ -1,0 +1,204 @@
+/* pop3.c: the POP3 rules of pop3d-starttls (RFC 1939, RFC 2449, RFC 2595, RFC 5034).
+   STLS belongs to the proxy: listed in every CAPA reply while TLS can start
+   (a backend without CAPA gets a CAPA answer from the proxy), a backend's own
+   STLS never passes, and with -T the commands that carry credentials are
+   refused until TLS. Multi-line replies pass whole, dot-stuffing untouched. */
+#include <string.h>
+#include <strings.h>
+#include <skalibs/stralloc.h>
+#include "pop3.h"
+
+enum reply_kind {
+  K_GREETING,
+  K_SINGLE,   /* one status line */
+  K_MULTI,    /* multi-line when +OK: through the "." line */
+  K_CAPA,     /* multi-line, rewritten */
+  K_AUTH      /* SASL: "+ " challenges until +OK or -ERR */
+} ;
+
+static struct {
+  int in_multi ;       /* inside a multi-line reply */
+  int piece ;          /* the previous backend chunk had no LF */
+  int auth_raw ;       /* AUTH runs: client lines are SASL data */
+  stralloc capa ;      /* the CAPA reply being collected */
+} st = { .capa = STRALLOC_ZERO } ;
+
+static int verb_is (char const *line, size_t len, char const *verb)
+{
+  size_t n = strlen(verb) ;
+  return len >= n && !strncasecmp(line, verb, n) && (len == n || line[n] == ' ' || line[n] == '\r' || line[n] == '\n') ;
+}
+
+static int has_args (char const *line, size_t len)
+{
+  size_t i = 0 ;
+  while (i < len && line[i] != ' ' && line[i] != '\r' && line[i] != '\n') i++ ;
+  for (; i < len ; i++) if (line[i] != ' ' && line[i] != '\r' && line[i] != '\n') return 1 ;
+  return 0 ;
+}
+
+static proxy_verdict answer (proxy *p, char const *reply)
+{
+  if (proxy_pending(p)) return PROXY_WAIT ;
+  proxy_say(p, reply) ;
+  return PROXY_TAKEN ;
+}
+
+static proxy_verdict stls (proxy *p, int args)
+{
+  if (proxy_tls_active(p)) return answer(p, "-ERR TLS is already active\r\n") ;
+  if (args) return answer(p, "-ERR STLS takes no arguments\r\n") ;
+  if (proxy_pending(p)) return PROXY_WAIT ;
+  if (!proxy_tls_available(p))
+  {
+    proxy_log(p, 1, "STLS refused: TLS not available", 0, 0) ;
+    return answer(p, "-ERR TLS not available\r\n") ;
+  }
+  if (proxy_client_unhandled(p))
+  {
+    proxy_note_injection(p) ;
+    proxy_log(p, 1, "STLS refused: commands were pipelined after it (injection attempt); dropping the connection", 0, 0) ;
+    proxy_say(p, "-ERR STLS must be the last command of a pipeline; closing connection\r\n") ;
+    proxy_close(p) ;
+    return PROXY_TAKEN ;
+  }
+  proxy_say(p, "+OK Begin TLS negotiation\r\n") ;
+  proxy_starttls(p) ;  /* that reply is the last cleartext byte */
+  return PROXY_TAKEN ;
+}
+
+static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
+{
+  int args = has_args(line, len) ;
+  int credentials = verb_is(line, len, "USER") || verb_is(line, len, "PASS") || verb_is(line, len, "APOP") || verb_is(line, len, "AUTH") ;
+  int kind = K_SINGLE ;
+  if (st.auth_raw) { proxy_to_backend(p, line, len) ; return PROXY_TAKEN ; }
+  if (verb_is(line, len, "STLS")) return stls(p, args) ;
+  if (credentials && !proxy_tls_active(p))
+  {
+    if (proxy_require_tls(p))
+    {
+      proxy_log(p, 2, "command refused before STLS (-T)", 0, 0) ;
+      return answer(p, "-ERR Must issue STLS first\r\n") ;
+    }
+    if (!verb_is(line, len, "PASS")) proxy_decline(p) ;
+  }
+  if (verb_is(line, len, "CAPA")) kind = K_CAPA ;
+  else if (verb_is(line, len, "RETR") || verb_is(line, len, "TOP")) kind = K_MULTI ;
+  else if ((verb_is(line, len, "LIST") || verb_is(line, len, "UIDL") || verb_is(line, len, "AUTH")) && !args) kind = K_MULTI ;
+  else if (verb_is(line, len, "AUTH"))
+  {
+    kind = K_AUTH ;
+    st.auth_raw = 1 ;
+    proxy_client_line_max(p, POP3_SASL_LINE_MAX) ;
+  }
+  proxy_to_backend(p, line, len) ;
+  proxy_expect(p, kind) ;
+  return PROXY_TAKEN ;
+}
+
+static proxy_verdict client_line (proxy *p, char const *line, size_t len)
+{
+  int fresh = !st.auth_raw ;
+  proxy_verdict v = handle_line(p, line, len) ;
+  if (v == PROXY_TAKEN && fresh)
+  {
+    char verb[8] ;
+    size_t n = 0 ;
+    while (n < len && n + 1 < sizeof(verb) && line[n] > ' ' && line[n] < 0x7f) { verb[n] = line[n] ; n++ ; }
+    verb[n] = 0 ;
+    proxy_log(p, 2, proxy_tls_active(p) ? "command in TLS: " : "command: ", verb, 0) ;
+  }
+  return v ;
+}
+
+static void client_bad_line (proxy *p, proxy_badline why)
+{
+  proxy_log(p, 1, why == PROXY_LINE_NUL ? "refused a command line holding a NUL byte" : "refused an overlong command line", 0, 0) ;
+  proxy_say(p, why == PROXY_LINE_NUL ? "-ERR NUL byte in command\r\n" : "-ERR line too long\r\n") ;
+}
+
+/* Emits the collected CAPA reply without the backend's STLS, with ours while TLS can start. */
+static void emit_capa (proxy *p)
+{
+  size_t pos = 0 ;
+  while (pos < st.capa.len)
+  {
+    char const *l = st.capa.s + pos ;
+    char const *lf = memchr(l, '\n', st.capa.len - pos) ;
+    size_t n = lf ? (size_t)(lf - l) + 1 : st.capa.len - pos ;
+    int last = n >= 2 && l[0] == '.' && (l[1] == '\r' || l[1] == '\n') ;
+    if (last && proxy_tls_available(p)) proxy_say(p, "STLS\r\n") ;
+    if (!(pos && verb_is(l, n, "STLS"))) proxy_to_client(p, l, n) ;
+    pos += n ;
+  }
+}
+
+static int is_end (char const *line, size_t len)
+{
+  return (len == 3 && !memcmp(line, ".\r\n", 3)) || (len == 2 && !memcmp(line, ".\n", 2)) ;
+}
+
+static void backend_line (proxy *p, char const *line, size_t len)
+{
+  int cont = st.piece ;
+  int kind = proxy_expected(p) ;
+  st.piece = len && line[len - 1] != '\n' ;
+  if (kind == K_CAPA && (st.in_multi || (!cont && len >= 3 && !strncmp(line, "+OK", 3))))
+  {
+    st.in_multi = 1 ;
+    stralloc_catb(&st.capa, line, len) ;
+    if (cont || !is_end(line, len)) return ;
+    emit_capa(p) ;
+    st.capa.len = 0 ;
+    st.in_multi = 0 ;
+    proxy_reply_done(p) ;
+    return ;
+  }
+  if (kind == K_CAPA && !cont && proxy_tls_available(p))
+  {
+    /* The backend has no CAPA: the client still learns of STLS (RFC 2595). */
+    proxy_say(p, "+OK Capability list follows\r\nSTLS\r\n.\r\n") ;
+    proxy_reply_done(p) ;
+    return ;
+  }
+  proxy_to_client(p, line, len) ;
+  if (cont || kind < 0) return ;
+  if (kind == K_MULTI)
+  {
+    if (!st.in_multi && len >= 3 && !strncmp(line, "+OK", 3)) { st.in_multi = 1 ; return ; }
+    if (st.in_multi && !is_end(line, len)) return ;
+    st.in_multi = 0 ;
+  }
+  else if (kind == K_AUTH)
+  {
+    if (len >= 2 && line[0] == '+' && line[1] == ' ') return ;  /* a challenge: more SASL data comes */
+    st.auth_raw = 0 ;
+    proxy_client_line_max(p, 0) ;
+  }
+  if (!st.piece) proxy_reply_done(p) ;
+}
+
+static void idle_timeout (proxy *p)
+{
+  proxy_say(p, "-ERR Idle timeout, closing connection\r\n") ;
+}
+
+static void start (proxy *p)
+{
+  proxy_expect(p, K_GREETING) ;
+}
+
+void pop3_protocol (proxy_protocol *proto, size_t line_max)
+{
+  proto->name = "pop3" ;
+  proto->client_line_max = line_max ;
+  proto->backend_line_max = 65536 ;
+  proto->client_line = client_line ;
+  proto->client_bad_line = client_bad_line ;
+  proto->client_stream = 0 ;
+  proto->backend_line = backend_line ;
+  proto->idle_timeout = idle_timeout ;
+  proto->tls_started = 0 ;
+  proto->start = start ;
+}
