@@ -100,8 +100,9 @@ static proxy_verdict starttls (proxy *p, char const *tag, int args)
   return PROXY_TAKEN ;
 }
 
-/* Forwards a command line, or a continuation line, and sets up its literal. */
-static proxy_verdict forward (proxy *p, char const *line, size_t len, char const *tag)
+/* Forwards a command line (fresh: a reply is then due) or a continuation
+   line, and sets up its literal. */
+static proxy_verdict forward (proxy *p, char const *line, size_t len, char const *tag, int fresh)
 {
   uint64_t n ;
   int sync ;
@@ -110,9 +111,11 @@ static proxy_verdict forward (proxy *p, char const *line, size_t len, char const
   {
     proxy_log(p, 1, "refused an oversized literal", 0, 0) ;
     if (!sync) { proxy_say(p, "* BYE literal too large\r\n") ; proxy_close(p) ; return PROXY_TAKEN ; }
+    if (!fresh) { proxy_say(p, "* BYE literal too large\r\n") ; proxy_close(p) ; return PROXY_TAKEN ; }
     st.client_cont = 0 ;
     return answer(p, tag, "BAD literal too large") ;
   }
+  if (fresh) proxy_expect(p, K_COMMAND) ;
   proxy_to_backend(p, line, len) ;
   st.client_cont = lit ;
   if (!lit) return PROXY_TAKEN ;
@@ -136,7 +139,7 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
   size_t clen ;
   int args ;
   if (st.client_raw) { proxy_to_backend(p, line, len) ; return PROXY_TAKEN ; }  /* SASL data, IDLE's DONE */
-  if (st.client_cont) return forward(p, line, len, st.sync_tag) ;
+  if (st.client_cont) return forward(p, line, len, st.sync_tag, 0) ;
   t = get_tag(line, len, tag) ;
   if (!t) return answer(p, "*", "BAD missing tag or command") ;
   cmd = line + t + 1 ;
@@ -172,8 +175,7 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
     st.client_raw = 1 ;
     memcpy(st.raw_tag, tag, t + 1) ;
   }
-  proxy_expect(p, K_COMMAND) ;
-  return forward(p, line, len, tag) ;
+  return forward(p, line, len, tag, 1) ;
 }
 
 /* -v 2 traces each command by its name only: arguments may hold credentials. */

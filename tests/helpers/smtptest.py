@@ -42,3 +42,21 @@ class Client:
         self.s = ctx.wrap_socket(self.s, server_hostname=name)
         self.buf = b""
         return self.s.version()
+
+def until_tag(c, tag):
+    """IMAP: every line up to and including the tagged completion for tag."""
+    out = []
+    while True:
+        l = c.line()
+        out.append(l)
+        if l.startswith(tag + " "):
+            return "".join(out)
+
+def multiline(c):
+    """POP3: a status line, and when it is +OK the lines through the final dot."""
+    first = c.line()
+    out = [first]
+    if first.startswith("+OK"):
+        while out[-1] not in (".\r\n", ".\n"):
+            out.append(c.line())
+    return "".join(out)
