@@ -2,6 +2,7 @@
 #ifndef UST_PROXY_INTERNAL_H
 #define UST_PROXY_INTERNAL_H
 
+#include <sys/types.h>
 #include <skalibs/stralloc.h>
 #include "proxy.h"
 #include "ucspitls.h"
@@ -9,6 +10,7 @@
 #define PROXY_INBUF 65536          /* read buffer of each side */
 #define PROXY_OUT_HIGH 262144      /* stop producing for a side whose queue holds this much */
 #define PROXY_PENDING_MAX 512      /* replies due before the client is not read any more */
+#define PROXY_GRACE_MS 30000       /* how long the backend may go on once the client has left */
 
 /* Bytes read from one side, not yet handled: [start, end). */
 typedef struct inbuf_s {
@@ -46,6 +48,7 @@ struct proxy_s {
   int client_eof, backend_eof ;
   int closing ;                      /* flush to the client, then end */
   int exitcode ;
+  pid_t backend_pid ;                /* our parent: the backend keeps the connection's pid */
   size_t line_end ;                  /* while a client line is being handled: where it ends in cbuf */
   int *fifo ;                        /* kinds of replies due: ring buffer */
   unsigned int fifo_size, fifo_head, fifo_len ;

@@ -1,5 +1,6 @@
 /* proxy_loop.c: the framework's event loop: framing, ordering, backpressure, deadlines. */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 #include <skalibs/iopause.h>
@@ -203,6 +204,14 @@ int proxy_loop (proxy *p)
     }
     if (!r)
     {
+      if (p->client_eof)
+      {
+        /* The client left, its EOF went to the backend, and the backend does
+           not end: it holds the connection's pid, so it is told to. */
+        proxy_log(p, 1, "the backend did not end after the client left: terminating it", 0, 0) ;
+        if (p->backend_pid > 1 && getppid() == p->backend_pid) kill(p->backend_pid, SIGTERM) ;
+        return UST_EXIT_IDLE ;
+      }
       if (p->closing || p->tls == TLS_STARTING) return UST_EXIT_IDLE ;
       proxy_log(p, 1, "idle timeout", 0, 0) ;
       p->proto->idle_timeout(p) ;
@@ -221,12 +230,16 @@ int proxy_loop (proxy *p)
     {
       int got = fill(p->cin, &p->cbuf) ;
       if (got > 0) deadline_in(&deadline, p->o->idle_ms) ;
-      if (got < 0) p->client_eof = 1 ;
+      if (got < 0)
+      {
+        p->client_eof = 1 ;
+        deadline_in(&deadline, p->o->idle_ms && p->o->idle_ms < PROXY_GRACE_MS ? p->o->idle_ms : PROXY_GRACE_MS) ;
+      }
     }
     if (bi >= 0 && x[bi].revents)
     {
       int got = fill(p->bin, &p->bbuf) ;
-      if (got > 0) deadline_in(&deadline, p->o->idle_ms) ;
+      if (got > 0) deadline_in(&deadline, p->client_eof && (!p->o->idle_ms || p->o->idle_ms > PROXY_GRACE_MS) ? PROXY_GRACE_MS : p->o->idle_ms) ;
       if (got < 0) p->backend_eof = 1 ;
     }
   }

@@ -68,6 +68,7 @@ int proxy_main (proxy_protocol const *proto, proxy_options const *o, char const 
     exec_backend(argv, envp, tob[0], fromb[1], &p->u) ;
   }
   close(tob[0]) ; close(fromb[1]) ;
+  p->backend_pid = getppid() ;
   p->cin = 0 ; p->cout = 1 ;
   p->bin = fromb[0] ; p->bout = tob[1] ;
   if (ndelay_on(0) < 0 || ndelay_on(1) < 0 || ndelay_on(p->bin) < 0 || ndelay_on(p->bout) < 0)

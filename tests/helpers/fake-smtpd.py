@@ -6,6 +6,7 @@ Every byte it receives is appended to $FAKE_LOG. $FAKE_MODE picks a behaviour:
   multiline  like normal, with a three-line 220- greeting
   close      sends its greeting and exits at once
   silent     sends nothing, reads until EOF
+  hang       like normal, but never ends after the client's EOF (a stuck server)
 """
 import os, sys
 
@@ -71,6 +72,10 @@ if mode == "close":
 while True:
     line = readline()
     if line is None:
+        if mode == "hang":
+            import time
+            while True:
+                time.sleep(1)
         break
     verb = line.split(b" ", 1)[0].strip().upper()
     if verb == b"EHLO":

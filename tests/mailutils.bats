@@ -1,0 +1,82 @@
+#!/usr/bin/env bats
+# mailutils.bats: imapd-starttls and pop3d-starttls in front of real servers,
+# GNU mailutils' imap4d --inetd and pop3d --inetd, logging in over TLS as a
+# test user and fetching a known message byte-exact. Needs root: the servers
+# authenticate against the system's users, so the test creates one
+# (usttest) and its mailbox in /var/mail.
+
+load helpers/common
+
+USER_NAME=usttest
+USER_PASS=Secret-123
+
+setup_file() {
+  [ "$(id -u)" = 0 ] || return 0
+  id "$USER_NAME" >/dev/null 2>&1 || useradd -M -d /nonexistent -s /usr/sbin/nologin "$USER_NAME"
+  echo "$USER_NAME:$USER_PASS" | chpasswd
+}
+
+setup() {
+  [ "$(id -u)" = 0 ] || skip "needs root: creates a system user for imap4d/pop3d"
+  [ -x /usr/sbin/imap4d ] && [ -x /usr/sbin/pop3d ] || skip "mailutils-imap4d/pop3d not installed"
+  ust_setup
+  # a fresh mailbox with one known message (the servers rewrite it)
+  printf 'From sender@example.org Mon Nov 23 00:00:00 2026\nSubject: known\nFrom: sender@example.org\n\nknown body line\n.dot line\n8-bit \xc3\xa9\n\n' > "/var/mail/$USER_NAME"
+  chown "$USER_NAME":mail "/var/mail/$USER_NAME"
+  chmod 660 "/var/mail/$USER_NAME"
+}
+
+teardown() {
+  [ "$(id -u)" = 0 ] || return 0
+  ust_teardown
+}
+
+serve() {
+  start_server CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" -- "$UST_BIN/ucspitlsd" -- "$@"
+}
+
+@test "mailutils: imaplib STARTTLS, LOGIN and FETCH through imapd-starttls in front of imap4d" {
+  serve "$UST_BIN/imapd-starttls" -T -- /usr/sbin/imap4d --inetd
+  run tagged timeout 30 "$PY" -c "
+import imaplib, ssl
+m = imaplib.IMAP4('127.0.0.1', $PORT)
+assert 'STARTTLS' in m.capabilities and 'LOGINDISABLED' in m.capabilities, m.capabilities
+m.starttls(ssl_context=ssl.create_default_context(cafile='$CERTS/ca.pem'))
+assert 'STARTTLS' not in m.capabilities and 'LOGINDISABLED' not in m.capabilities
+m.login('$USER_NAME', '$USER_PASS')
+m.select('INBOX')
+typ, data = m.fetch('1', '(BODY[TEXT])')
+print(repr(data[0][1]))
+assert data[0][1] == b'known body line\r\n.dot line\r\n8-bit \xc3\xa9\r\n', data
+m.logout()"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  wait_grep "session ended: tls $TLS_VERSION" "$SERVER_LOG" 10
+}
+
+@test "mailutils: curl --ssl-reqd imap:// lists the mailbox and fetches the message from imap4d" {
+  serve "$UST_BIN/imapd-starttls" -- /usr/sbin/imap4d --inetd
+  # AUTH=PLAIN: imap4d offers SASL mechanisms that need a password database of their own
+  run tagged timeout 30 curl -sS --ssl-reqd --cacert "$CERTS/ca.pem" --login-options AUTH=PLAIN -u "$USER_NAME:$USER_PASS" "imap://localhost:$PORT/INBOX;UID=1"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Subject: known"*"known body line"* ]]
+}
+
+@test "mailutils: poplib STLS, USER/PASS and RETR through pop3d-starttls in front of pop3d" {
+  serve "$UST_BIN/pop3d-starttls" -T -- /usr/sbin/pop3d --inetd
+  run tagged timeout 30 "$PY" -c "
+import poplib, ssl
+p = poplib.POP3('127.0.0.1', $PORT)
+caps = p.capa(); assert 'STLS' in caps, caps
+p.stls(context=ssl.create_default_context(cafile='$CERTS/ca.pem'))
+assert 'STLS' not in p.capa()
+p.user('$USER_NAME'); p.pass_('$USER_PASS')
+resp, lines, octets = p.retr(1)
+body = lines[lines.index(b'') + 1:]
+print(body)
+assert body[:3] == [b'known body line', b'.dot line', b'8-bit \xc3\xa9'], body
+p.quit()"
+  echo "$output"
+  [ "$status" -eq 0 ]
+}
