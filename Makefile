@@ -74,6 +74,10 @@ check: all
 	UST_BIN=$(CURDIR)/bin UST_HELPERS=$(CURDIR)/tests/helpers UST_EXAMPLES=$(CURDIR)/examples UST_TLS=$(TLS) UST_SRC=$(srcdir) \
 	  $(BATS) $(BATSFLAGS) $(srcdir)/tests/*.bats
 
+# The demo: STARTTLS SMTP, IMAP and POP3 endpoints on localhost (examples/demo).
+demo: all
+	DEMO_BIN=$(CURDIR)/bin $(srcdir)/examples/demo
+
 install: all
 	mkdir -p $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man3 $(DESTDIR)$(docdir)
 	for p in $(PROGRAMS) ; do install -m 755 bin/$$p $(DESTDIR)$(bindir)/$$p || exit 1 ; done
@@ -97,7 +101,7 @@ clean:
 distclean: clean
 	rm -f config.mak config.h
 
-.PHONY: all check install uninstall clean distclean
+.PHONY: all check demo install uninstall clean distclean
 .DELETE_ON_ERROR:
 
 -include $(shell find build -name '*.d' 2>/dev/null)

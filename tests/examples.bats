@@ -56,9 +56,21 @@ s.sendall(b'STARTTLS\r\n'); print(f.readline().decode().strip())
   [[ "$output" == *"no TLS here"*"STARTTLS"* ]]
 }
 
-@test "examples/demo --selftest: a STARTTLS SMTP endpoint in front of exim delivers a message" {
-  [ -x /usr/sbin/exim4 ] || skip "exim4 not installed"
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+@test "examples/demo --selftest: SMTP through exim delivers over STARTTLS; IMAP and POP3 complete STARTTLS/STLS" {
+  [ -x /usr/sbin/exim4 ] && [ -x /usr/sbin/imap4d ] || skip "exim4 or imap4d not installed"
+  # three free ports in a row: the demo uses PORT, PORT+1, PORT+2
+  port=$(python3 -c '
+import socket, random
+while True:
+    p = random.randrange(20000, 60000)
+    try:
+        ss = [socket.socket() for _ in range(3)]
+        for i, s in enumerate(ss): s.bind(("127.0.0.1", p + i))
+        print(p); break
+    except OSError:
+        pass
+    finally:
+        for s in ss: s.close()')
   dir=$(mktemp -d /tmp/ust-demo.XXXXXX) && chmod 755 "$dir"   # exim drops to its own user
   run timeout 120 env DEMO_BIN="$UST_BIN" DEMO_DIR="$dir/demo" PORT="$port" "$UST_SRC/examples/demo" --selftest
   rm -rf "$dir"
@@ -68,4 +80,6 @@ s.sendall(b'STARTTLS\r\n'); print(f.readline().decode().strip())
   [[ "$output" == *"openssl s_client -starttls smtp"* ]]
   [[ "$output" == *"220 2.0.0 Ready to start TLS"* ]]
   [[ "$output" == *"selftest: message delivered"* ]]
+  [[ "$output" == *"selftest: IMAP STARTTLS done, TLSv1."* ]]
+  [[ "$output" == *"selftest: POP3 STLS done, TLSv1."* ]]
 }
