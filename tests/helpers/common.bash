@@ -21,6 +21,7 @@ load '/usr/lib/bats/bats-assert/load'
 SCRIPTS=$UST_SRC/tests/helpers        # helper scripts (python, sh)
 HB=$UST_HELPERS                       # compiled helpers
 PY=${PYTHON:-python3}
+export PYTHONDONTWRITEBYTECODE=1      # no __pycache__ in the source tree
 
 # The protocol version each backend negotiates with a modern client.
 case "$UST_TLS" in
