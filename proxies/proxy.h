@@ -63,6 +63,20 @@ typedef struct proxy_options_s {
   int require_tls ;           /* -T */
 } proxy_options ;
 
+/* What distinguishes one proxy program's command line from another's. */
+typedef struct proxy_program_s {
+  char const *name ;          /* "smtpd-starttls" */
+  unsigned int idle_ms ;      /* default -t */
+  unsigned int line_max ;     /* default -l */
+  unsigned int line_min ;     /* smallest -l accepted */
+  void (*protocol) (proxy_protocol *proto, size_t line_max) ;  /* fills the callbacks */
+} proxy_program ;
+
+/* The whole of a proxy program: parses
+   "name [ -T ] [ -t ms ] [ -l bytes ] [ -v n ] [ -- ] prog...", dying with
+   exit 100 on bad usage, then runs proxy_main. Returns its exit code. */
+extern int proxy_cli_main (proxy_program const *prog, int argc, char const *const *argv, char const *const *envp) ;
+
 /* Forks: the parent execs prog (argv, with envp minus the UCSPI-TLS
    variables) with its stdin/stdout on pipes to the child; the child runs the
    proxy with the client on 0/1 and returns its exit code. Never returns in

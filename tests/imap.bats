@@ -3,12 +3,10 @@
 # backend for exact assertions and real clients.
 
 load helpers/common
+load helpers/proxy
 
 setup() {
-  ust_setup
-  export PYTHONPATH=$SCRIPTS
-  FAKE_LOG=$T/backend.bytes
-  : > "$FAKE_LOG"
+  proxy_setup
 }
 
 teardown() {
@@ -16,17 +14,7 @@ teardown() {
 }
 
 imap_server() {
-  start_server CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" FAKE_LOG="$FAKE_LOG" FAKE_MODE="${FAKE_MODE:-normal}" \
-    -- "$UST_BIN/ucspitlsd" -K 5000 -- "$UST_BIN/imapd-starttls" -v 2 "$@" -- "$PY" "$SCRIPTS/fake-imapd.py"
-}
-
-py() {
-  tagged timeout 30 "$PY" -c "
-import smtptest, sys
-from smtptest import until_tag
-CA = '$CERTS/ca.pem'
-c = smtptest.Client($PORT)
-$1"
+  proxy_server imapd-starttls fake-imapd.py "$@"
 }
 
 @test "imap: STARTTLS added to the greeting and CAPABILITY replies; the backend's STARTTLS and LOGINDISABLED removed" {

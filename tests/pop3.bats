@@ -3,12 +3,10 @@
 # backend for exact assertions and real clients.
 
 load helpers/common
+load helpers/proxy
 
 setup() {
-  ust_setup
-  export PYTHONPATH=$SCRIPTS
-  FAKE_LOG=$T/backend.bytes
-  : > "$FAKE_LOG"
+  proxy_setup
 }
 
 teardown() {
@@ -16,17 +14,7 @@ teardown() {
 }
 
 pop3_server() {
-  start_server CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" FAKE_LOG="$FAKE_LOG" FAKE_MODE="${FAKE_MODE:-normal}" \
-    -- "$UST_BIN/ucspitlsd" -K 5000 -- "$UST_BIN/pop3d-starttls" -v 2 "$@" -- "$PY" "$SCRIPTS/fake-pop3d.py"
-}
-
-py() {
-  tagged timeout 30 "$PY" -c "
-import smtptest, sys
-from smtptest import multiline
-CA = '$CERTS/ca.pem'
-c = smtptest.Client($PORT)
-$1"
+  proxy_server pop3d-starttls fake-pop3d.py "$@"
 }
 
 @test "pop3: the greeting passes untouched (APOP banner); CAPA lists STLS once, the backend's removed" {

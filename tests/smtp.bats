@@ -3,12 +3,10 @@
 # backend for exact assertions, exim4 -bs as a real backend, and real clients.
 
 load helpers/common
+load helpers/proxy
 
 setup() {
-  ust_setup
-  export PYTHONPATH=$SCRIPTS
-  FAKE_LOG=$T/backend.bytes
-  : > "$FAKE_LOG"
+  proxy_setup
 }
 
 teardown() {
@@ -16,19 +14,8 @@ teardown() {
   [ -z "${EXIM_DIR:-}" ] || rm -rf "$EXIM_DIR"
 }
 
-# smtp_server [-T...] [proxy options...]: the proxy in front of the fake backend.
 smtp_server() {
-  start_server CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" FAKE_LOG="$FAKE_LOG" FAKE_MODE="${FAKE_MODE:-normal}" \
-    -- "$UST_BIN/ucspitlsd" -K 5000 -- "$UST_BIN/smtpd-starttls" -v 2 "$@" -- "$PY" "$SCRIPTS/fake-smtpd.py"
-}
-
-# py 'python code': runs code with c = a connected smtptest.Client and CA = the test CA.
-py() {
-  tagged timeout 30 "$PY" -c "
-import smtptest, sys
-CA = '$CERTS/ca.pem'
-c = smtptest.Client($PORT)
-$1"
+  proxy_server smtpd-starttls fake-smtpd.py "$@"
 }
 
 @test "smtp: greeting forwarded; EHLO advertises STARTTLS once, the backend's own keyword removed" {

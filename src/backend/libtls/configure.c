@@ -1,4 +1,5 @@
 /* configure.c: turns the engine's TLS configuration into configured libtls contexts, files read now. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,40 @@ static int load (tlsb *s, char const *file, uint8_t **mem, size_t *len)
   return UST_EXIT_TLSCONF ;
 }
 
+/* Loads file as PEM: a DER file (no PEM header) is wrapped with label.
+   A file that has a PEM header but no complete block of that label (or of
+   any key label, for keys) is refused here, naming the file, rather than
+   failing later inside a handshake. */
+static int load_pem (tlsb *s, char const *file, char const *label, uint8_t **mem, size_t *len)
+{
+  uint8_t *raw ;
+  size_t rawlen ;
+  int e = load(s, file, &raw, &rawlen) ;
+  if (e) return e ;
+  if (!rawlen) { tls_unload_file(raw, rawlen) ; libtls_seterr(s, file, "empty file") ; return UST_EXIT_TLSCONF ; }
+  if (libtls_is_pem(raw, rawlen))
+  {
+    int ok = strcmp(label, "PRIVATE KEY") ? libtls_pem_complete(raw, rawlen, label)
+      : libtls_pem_complete(raw, rawlen, "PRIVATE KEY") || libtls_pem_complete(raw, rawlen, "EC PRIVATE KEY")
+        || libtls_pem_complete(raw, rawlen, "RSA PRIVATE KEY") ;
+    if (!ok) { tls_unload_file(raw, rawlen) ; libtls_seterr(s, file, strcmp(label, "PRIVATE KEY") ? "no complete PEM certificate in it" : "no complete PEM private key in it") ; return UST_EXIT_TLSCONF ; }
+    *mem = raw ; *len = rawlen ;
+    return 0 ;
+  }
+  if (raw[0] != 0x30) { tls_unload_file(raw, rawlen) ; libtls_seterr(s, file, "neither PEM nor DER") ; return UST_EXIT_TLSCONF ; }
+  if (!strcmp(label, "PRIVATE KEY")) label = libtls_der_key_label(raw, rawlen) ;
+  *mem = libtls_der_to_pem(raw, rawlen, label, len) ;
+  tls_unload_file(raw, rawlen) ;
+  if (!*mem) { libtls_seterr(s, file, "out of memory") ; return UST_EXIT_SYS ; }
+  return 0 ;
+}
+
+/* Frees what load_pem returned, whichever way it was made (wiping it: it may be a key). */
+static void unload_pem (uint8_t *mem, size_t len)
+{
+  tls_unload_file(mem, len) ;  /* explicit_bzero then free: right for malloc'ed copies too */
+}
+
 /* What both roles share: protocols, trust anchors. */
 static int common (tlsb *s, struct tls_config *cfg)
 {
@@ -36,11 +71,18 @@ static int common (tlsb *s, struct tls_config *cfg)
   {
     uint8_t *ca ;
     size_t len ;
-    int e = load(s, c->cafile, &ca, &len) ;
+    int e = load_pem(s, c->cafile, "CERTIFICATE", &ca, &len) ;
     if (e) return e ;
     e = tls_config_set_ca_mem(cfg, ca, len) ;
-    tls_unload_file(ca, len) ;
+    unload_pem(ca, len) ;
     if (e < 0) { libtls_seterr(s, c->cafile, tls_config_error(cfg)) ; return UST_EXIT_TLSCONF ; }
+  }
+  if (c->cadir)
+  {
+    /* OpenSSL reads the hashed directory lazily: check now that it is there. */
+    DIR *d = opendir(c->cadir) ;
+    if (!d) { libtls_seterr(s, c->cadir, strerror(errno)) ; return UST_EXIT_TLSCONF ; }
+    closedir(d) ;
   }
   if (c->cadir && tls_config_set_ca_path(cfg, c->cadir) < 0)
   {
@@ -54,13 +96,13 @@ static int keypair (tlsb *s, struct tls_config *cfg, tlsconf_keypair const *kp)
 {
   uint8_t *cert, *key ;
   size_t certlen, keylen ;
-  int e = load(s, kp->certfile, &cert, &certlen) ;
+  int e = load_pem(s, kp->certfile, "CERTIFICATE", &cert, &certlen) ;
   if (e) return e ;
-  e = load(s, kp->keyfile, &key, &keylen) ;
-  if (e) { tls_unload_file(cert, certlen) ; return e ; }
+  e = load_pem(s, kp->keyfile, "PRIVATE KEY", &key, &keylen) ;
+  if (e) { unload_pem(cert, certlen) ; return e ; }
   e = tls_config_set_keypair_mem(cfg, cert, certlen, key, keylen) ;
-  tls_unload_file(cert, certlen) ;
-  tls_unload_file(key, keylen) ;  /* libtls keeps its own copy; this one is wiped */
+  unload_pem(cert, certlen) ;
+  unload_pem(key, keylen) ;  /* libtls keeps its own copy; this one is wiped */
   if (e < 0)
   {
     char name[256], what[1024] ;
@@ -76,6 +118,12 @@ static int keypair (tlsb *s, struct tls_config *cfg, tlsconf_keypair const *kp)
 static int finish (tlsb *s, unsigned int i, tlsconf_keypair const *kp)
 {
   if (tls_configure(s->ctx[i], s->cfg[i]) == 0) return 0 ;
+  if (strstr(tls_error(s->ctx[i]) ? tls_error(s->ctx[i]) : "", "verify") && (s->conf->cafile || s->conf->cadir))
+  {
+    /* the trust anchors, not the keypair */
+    libtls_seterr(s, s->conf->cafile ? s->conf->cafile : s->conf->cadir, tls_error(s->ctx[i])) ;
+    return UST_EXIT_TLSCONF ;
+  }
   if (kp)
   {
     char name[256], what[1024] ;

@@ -3,6 +3,7 @@
 #define UST_LIBTLS_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <tls.h>
 #include "tlsb.h"
 #include "tlsconf.h"
@@ -38,6 +39,16 @@ extern ssize_t libtls_write_cb (struct tls *ctx, void const *buf, size_t len, vo
    terminated, into name (max bytes). Returns 1 found, 0 no SNI, -1 not a
    well-formed ClientHello, -2 more bytes of the record are needed. */
 extern int clienthello_sni (char const *rec, size_t len, char *name, size_t max) ;
+
+/* pem.c: 1 if mem holds a PEM header at all. */
+extern int libtls_is_pem (uint8_t const *mem, size_t len) ;
+/* pem.c: 1 if mem holds a complete "-----BEGIN label-----" ... "-----END label-----" block. */
+extern int libtls_pem_complete (uint8_t const *mem, size_t len, char const *label) ;
+/* pem.c: a malloc'ed PEM wrapping of der with label; its length in *outlen. NULL if out of memory. */
+extern uint8_t *libtls_der_to_pem (uint8_t const *der, size_t len, char const *label, size_t *outlen) ;
+
+/* pem.c: the PEM label of a DER private key: "PRIVATE KEY" (PKCS#8), "EC PRIVATE KEY" or "RSA PRIVATE KEY". */
+extern char const *libtls_der_key_label (uint8_t const *der, size_t len) ;
 
 /* Sets s->err to "what: detail" (detail may be NULL). */
 extern void libtls_seterr (tlsb *s, char const *what, char const *detail) ;

@@ -28,9 +28,10 @@ int tlsb_new (tlsb **sp, tlsconf const *conf, int netr, int netw, char const **w
     s->conn = s->ctx[0] ;
     if (tls_connect_cbs(s->conn, libtls_read_cb, libtls_write_cb, s, conf->servername) < 0)
     {
-      libtls_seterr(s, "tls_connect", tls_error(s->conn)) ;
+      /* what can fail here is the trust anchors' setup: a configuration error */
+      libtls_seterr(s, conf->cafile ? conf->cafile : conf->cadir ? conf->cadir : "tls_connect", tls_error(s->conn)) ;
       *why = s->err ;
-      return UST_EXIT_SETUP ;
+      return UST_EXIT_TLSCONF ;
     }
   }
   *sp = s ;

@@ -1,0 +1,30 @@
+# proxy.bash: what the proxy suites (smtp, imap, pop3) share. Load after
+# helpers/common.
+
+# Call from setup(): the common setup, the python helpers, the backend's byte log.
+proxy_setup() {
+  ust_setup
+  export PYTHONPATH=$SCRIPTS
+  FAKE_LOG=$T/backend.bytes
+  : > "$FAKE_LOG"
+}
+
+# proxy_server PROXY FAKE [proxy options...]: PROXY under tcpserver + ucspitlsd
+# in front of the recording fake backend FAKE ($FAKE_MODE picks its behaviour).
+proxy_server() {
+  local proxy=$1 fake=$2
+  shift 2
+  start_server CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" FAKE_LOG="$FAKE_LOG" FAKE_MODE="${FAKE_MODE:-normal}" \
+    -- "$UST_BIN/ucspitlsd" -K 5000 -- "$UST_BIN/$proxy" -v 2 "$@" -- "$PY" "$SCRIPTS/$fake"
+}
+
+# py 'python code': runs code with c = a smtptest.Client connected to $PORT,
+# CA = the test CA, and the smtptest helpers imported.
+py() {
+  tagged timeout 30 "$PY" -c "
+import smtptest, sys
+from smtptest import until_tag, multiline
+CA = '$CERTS/ca.pem'
+c = smtptest.Client($PORT)
+$1"
+}
