@@ -318,6 +318,7 @@ engine_conf() {
     echo "CERTFILE=$f: status $status: $output"
     assert_failure 96
     assert_output --partial "$f"
+    refute_output --partial ': Success'   # no stale errno text after a library error
   done
   engine_conf CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/no-such-key.key" -- "$UST_BIN/tlsd-io" 3 4
   assert_failure 96

@@ -9,7 +9,11 @@ char const *const tlsb_name = "libtls" ;
 
 void libtls_seterr (tlsb *s, char const *what, char const *detail)
 {
+  static char const stale[] = ": Success" ;  /* libretls appends strerror(0) to some messages */
+  size_t n ;
   snprintf(s->err, sizeof(s->err), "%s%s%s", what, detail ? ": " : "", detail ? detail : "") ;
+  n = strlen(s->err) ;
+  if (n >= sizeof(stale) - 1 && !strcmp(s->err + n - (sizeof(stale) - 1), stale)) s->err[n - (sizeof(stale) - 1)] = 0 ;
 }
 
 int tlsb_new (tlsb **sp, tlsconf const *conf, int netr, int netw, char const **why)
