@@ -8,7 +8,7 @@
 extern int ust_uint (char const *s, unsigned int *u) ;
 
 /* Drops privileges as TLS_GID (setgroups to it alone, setgid) then TLS_UID
-   (setuid) say, when set in envp. Returns 0; -1 with errno EINVAL if a value is
+   (setuid) say, when set and not empty in envp. Returns 0; -1 with errno EINVAL if a value is
    not a number; -1 with errno from the failing call. */
 extern int ust_drop_privileges (char const *const *envp) ;
 

@@ -9,6 +9,8 @@ int ust_drop_privileges (char const *const *envp)
   char const *g = ust_getenv(envp, "TLS_GID") ;
   char const *u = ust_getenv(envp, "TLS_UID") ;
   unsigned int gid, uid ;
+  if (g && !*g) g = 0 ;  /* empty: unset, as a shell script's TLS_UID= means */
+  if (u && !*u) u = 0 ;
   if (g && !ust_uint(g, &gid)) return (errno = EINVAL, -1) ;
   if (u && !ust_uint(u, &uid)) return (errno = EINVAL, -1) ;
   if (g)
