@@ -43,6 +43,7 @@ struct proxy_s {
   client_mode cmode ;
   size_t line_max ;                  /* longest client line now accepted */
   uint64_t cliteral, bliteral ;      /* literal bytes still to pass through */
+  int cliteral_discard ;             /* the client literal is dropped, not forwarded */
   int discarding ;                   /* dropping the rest of an overlong client line */
   int client_held ;
   int client_eof, backend_eof ;

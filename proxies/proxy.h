@@ -99,6 +99,9 @@ extern unsigned int proxy_pending (proxy const *p) ;
 /* Client framing: the next n client bytes are data, forwarded verbatim to
    the backend (IMAP literals, SMTP BDAT); then lines resume. */
 extern void proxy_client_literal (proxy *p, uint64_t n) ;
+/* Client framing: the next n client bytes are data nobody will read (the
+   chunk of a refused SMTP BDAT): dropped, never taken as lines. */
+extern void proxy_client_discard (proxy *p, uint64_t n) ;
 /* Client framing: stream mode (client_stream callback) until proxy_client_lines. */
 extern void proxy_client_stream (proxy *p) ;
 extern void proxy_client_lines (proxy *p) ;

@@ -48,7 +48,8 @@ void proxy_reply_done (proxy *p)
 
 unsigned int proxy_pending (proxy const *p) { return p->fifo_len ; }
 
-void proxy_client_literal (proxy *p, uint64_t n) { if (n) { p->cmode = MODE_LITERAL ; p->cliteral = n ; } }
+void proxy_client_literal (proxy *p, uint64_t n) { if (n) { p->cmode = MODE_LITERAL ; p->cliteral = n ; p->cliteral_discard = 0 ; } }
+void proxy_client_discard (proxy *p, uint64_t n) { if (n) { p->cmode = MODE_LITERAL ; p->cliteral = n ; p->cliteral_discard = 1 ; } }
 void proxy_client_stream (proxy *p) { p->cmode = MODE_STREAM ; }
 void proxy_client_lines (proxy *p) { p->cmode = MODE_LINES ; }
 void proxy_client_hold (proxy *p) { p->client_held = 1 ; }

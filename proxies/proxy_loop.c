@@ -35,12 +35,16 @@ static int client_step (proxy *p)
   size_t avail = b->end - b->start, max = p->line_max, len ;
   char const *lf ;
   if (!avail || p->closing || p->tls == TLS_STARTING) return 0 ;
+  /* Data (literals, chunks, bodies) waits like lines do while the backend is
+     behind: without this a client could fill our memory with a message the
+     backend does not read. */
+  if (p->cmode != MODE_LINES && queued(&p->to_backend) >= PROXY_OUT_HIGH) return 0 ;
   if (p->cmode == MODE_LITERAL)
   {
     len = avail < p->cliteral ? avail : (size_t)p->cliteral ;
-    proxy_to_backend(p, s, len) ;
+    if (!p->cliteral_discard) proxy_to_backend(p, s, len) ;
     b->start += len ;
-    if (!(p->cliteral -= len)) p->cmode = MODE_LINES ;
+    if (!(p->cliteral -= len)) { p->cmode = MODE_LINES ; p->cliteral_discard = 0 ; }
     return 1 ;
   }
   if (p->cmode == MODE_STREAM)
@@ -103,7 +107,10 @@ static int backend_step (proxy *p)
   }
   lf = memchr(s, '\n', avail < p->proto->backend_line_max ? avail : p->proto->backend_line_max) ;
   if (lf) len = (size_t)(lf - s) + 1 ;
-  else if (avail >= p->proto->backend_line_max || p->backend_eof) len = avail ;  /* a piece, or the last bytes */
+  /* No LF within the limit: a piece of exactly the limit (never more: what
+     follows may be further lines), or the backend's last bytes. */
+  else if (avail >= p->proto->backend_line_max) len = p->proto->backend_line_max ;
+  else if (p->backend_eof) len = avail ;
   else return 0 ;
   b->start += len ;
   p->proto->backend_line(p, s, len) ;
@@ -188,7 +195,10 @@ int proxy_loop (proxy *p)
       if (p->backend_eof && p->bbuf.start == p->bbuf.end) return p->exitcode ;
     }
 
-    if (!p->client_eof && p->cin >= 0 && p->tls != TLS_STARTING && !p->closing && p->cbuf.end - p->cbuf.start < sizeof(p->cbuf.data))
+    /* Held lines wait for a backend reply (STARTTLS's RSET, DATA's 354, a
+       literal's +): bytes after them stay in the kernel. After STARTTLS that
+       is rule 3: the engine, not us, reads what follows the command. */
+    if (!p->client_eof && !p->client_held && p->cin >= 0 && p->tls != TLS_STARTING && !p->closing && p->cbuf.end - p->cbuf.start < sizeof(p->cbuf.data))
     { ci = n ; x[n].fd = p->cin ; x[n++].events = IOPAUSE_READ ; }
     if (queued(&p->to_client)) { co = n ; x[n].fd = p->cout ; x[n++].events = IOPAUSE_WRITE ; }
     if (!p->backend_eof && p->tls != TLS_STARTING && p->bbuf.end - p->bbuf.start < sizeof(p->bbuf.data))

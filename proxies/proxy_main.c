@@ -1,5 +1,6 @@
 /* proxy_main.c: the process split: the backend keeps the connection's pid, the child proxies. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -68,6 +69,9 @@ int proxy_main (proxy_protocol const *proto, proxy_options const *o, char const 
     exec_backend(argv, envp, tob[0], fromb[1], &p->u) ;
   }
   close(tob[0]) ; close(fromb[1]) ;
+  /* A reader that left must show up as EPIPE, not kill us with replies still due.
+     Only here: the backend keeps the disposition it was started with. */
+  signal(SIGPIPE, SIG_IGN) ;
   p->backend_pid = getppid() ;
   p->cin = 0 ; p->cout = 1 ;
   p->bin = fromb[0] ; p->bout = tob[1] ;

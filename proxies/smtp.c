@@ -15,6 +15,7 @@ enum reply_kind {
   K_PLAIN,        /* forwarded as it is */
   K_EHLO,         /* keywords rewritten */
   K_DATA,         /* 354 starts the message body */
+  K_AUTH,         /* 334 means the next client line is a SASL response */
   K_TLS_RSET      /* the RSET sent before 220 Ready: never shown to the client */
 } ;
 
@@ -27,6 +28,8 @@ static struct {
   int body_at_start ;    /* message body: at the start of a line (after CRLF) */
   unsigned int body_dot ;/* message body: how much of ".\r\n" the current line start matched */
   int body_cr ;          /* message body: the last byte seen was CR */
+  int sasl ;             /* the backend said 334: the next client line is a SASL response */
+  int rset_failed ;      /* the RSET before 220 Ready got an error */
 } st = { .ehlo = STRALLOC_ZERO } ;
 
 /* The command verb, case-insensitively: 1 if line starts with verb followed by space, CR, LF or end. */
@@ -121,18 +124,34 @@ static void trace (proxy *p, char const *line, size_t len)
 
 static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
 {
+  if (st.sasl)
+  {
+    /* A SASL response (RFC 4954): credentials, whatever they look like. */
+    st.sasl = 0 ;
+    forward(p, line, len, K_AUTH) ;
+    proxy_client_hold(p) ;
+    return PROXY_TAKEN ;
+  }
   if (is_verb(line, len, "STARTTLS")) return starttls(p, line, len) ;
   if (!proxy_tls_active(p) && proxy_require_tls(p) && !allowed_before_tls(line, len))
   {
     if (proxy_pending(p)) return PROXY_WAIT ;
     proxy_log(p, 2, "command refused before STARTTLS (-T)", 0, 0) ;
     proxy_say(p, "530 5.7.0 Must issue a STARTTLS command first\r\n") ;
+    /* BDAT's chunk follows its line without waiting for the reply (RFC 3030): it is data, refused with it. */
+    if (is_verb(line, len, "BDAT")) proxy_client_discard(p, bdat_size(line, len)) ;
     return PROXY_TAKEN ;
   }
   /* These commit the session to cleartext: the controller's engine is not needed. */
   if (!proxy_require_tls(p) && (is_verb(line, len, "HELO") || is_verb(line, len, "MAIL") || is_verb(line, len, "AUTH")))
     proxy_decline(p) ;
   if (is_verb(line, len, "EHLO")) forward(p, line, len, K_EHLO) ;
+  else if (is_verb(line, len, "AUTH"))
+  {
+    /* Until AUTH's reply, nothing is a command: a 334 makes the next line a SASL response. */
+    forward(p, line, len, K_AUTH) ;
+    proxy_client_hold(p) ;
+  }
   else if (is_verb(line, len, "DATA"))
   {
     /* The body must wait for 354: until then nothing more is read as a command. */
@@ -150,8 +169,11 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
 
 static proxy_verdict client_line (proxy *p, char const *line, size_t len)
 {
+  int sasl = st.sasl ;
   proxy_verdict v = handle_line(p, line, len) ;
-  if (v == PROXY_TAKEN) trace(p, line, len) ;
+  if (v != PROXY_TAKEN) return v ;
+  if (sasl) proxy_log(p, 2, "SASL response (not shown)", 0, 0) ;
+  else trace(p, line, len) ;
   return v ;
 }
 
@@ -210,32 +232,54 @@ static int ehlo_keyword (char const *text, size_t len, char const *kw)
   return len == n || text[n] == ' ' || text[n] == '=' || text[n] == '\r' || text[n] == '\n' ;
 }
 
+/* Length of the line at r[pos] (through its LF, or to the end). */
+static size_t line_at (char const *r, size_t len, size_t pos)
+{
+  char const *lf = memchr(r + pos, '\n', len - pos) ;
+  return lf ? (size_t)(lf - (r + pos)) + 1 : len - pos ;
+}
+
+/* Does an EHLO reply line stay? The first one (the greeting) always does. */
+static int ehlo_keeps (char const *line, size_t l, int first, int hide_auth)
+{
+  char const *text = line + 4 ;
+  size_t tlen = l >= 4 ? l - 4 : 0 ;
+  if (first) return 1 ;
+  if (ehlo_keyword(text, tlen, "STARTTLS")) return 0 ;
+  return !(hide_auth && ehlo_keyword(text, tlen, "AUTH")) ;
+}
+
+/* Writes one kept line with the separator set: '-' unless it is the last. */
+static void emit_ehlo_line (proxy *p, char const *line, size_t l, int last)
+{
+  /* "250-text", "250 text", or a bare "250\r\n" */
+  size_t text = l > 3 && (line[3] == '-' || line[3] == ' ') ? 4 : 3 ;
+  proxy_to_client(p, line, 3) ;
+  proxy_to_client(p, last ? " " : "-", 1) ;
+  if (l > text) proxy_to_client(p, line + text, l - text) ;
+  else proxy_say(p, "\r\n") ;
+}
+
 /* Re-emits a complete 2xx EHLO reply: the backend's STARTTLS goes (and its
-   AUTH too, before TLS under -T); ours is added while TLS can start. */
+   AUTH too, before TLS under -T); ours is added, last, while TLS can start.
+   Two passes: the first counts the lines that stay, so the second knows
+   which one is last. */
 static void emit_ehlo (proxy *p, char const *r, size_t len)
 {
-  size_t kept[256], klen[256], n = 0, pos = 0 ;
   int tls_ok = proxy_tls_available(p) ;
   int hide_auth = proxy_require_tls(p) && !proxy_tls_active(p) ;
-  while (pos < len && n < 256)
+  size_t kept = 0, done = 0, pos, l ;
+  for (pos = 0 ; pos < len ; pos += l)
   {
-    char const *lf = memchr(r + pos, '\n', len - pos) ;
-    size_t l = lf ? (size_t)(lf - (r + pos)) + 1 : len - pos ;
-    char const *text = r + pos + 4 ;
-    size_t tlen = l >= 4 ? l - 4 : 0 ;
-    if (!n || !(ehlo_keyword(text, tlen, "STARTTLS") || (hide_auth && ehlo_keyword(text, tlen, "AUTH"))))
-    {
-      kept[n] = pos ; klen[n] = l ; n++ ;
-    }
-    pos += l ;
+    l = line_at(r, len, pos) ;
+    kept += ehlo_keeps(r + pos, l, !pos, hide_auth) ;
   }
-  for (size_t i = 0 ; i < n ; i++)
+  for (pos = 0 ; pos < len ; pos += l)
   {
-    int last = i + 1 == n && !tls_ok ;
-    proxy_to_client(p, r + kept[i], 3) ;
-    proxy_to_client(p, last ? " " : "-", 1) ;
-    if (klen[i] > 4) proxy_to_client(p, r + kept[i] + 4, klen[i] - 4) ;
-    else proxy_say(p, "\r\n") ;
+    l = line_at(r, len, pos) ;
+    if (!ehlo_keeps(r + pos, l, !pos, hide_auth)) continue ;
+    done++ ;
+    emit_ehlo_line(p, r + pos, l, done == kept && !tls_ok) ;
   }
   if (tls_ok)
   {
@@ -273,11 +317,26 @@ static void backend_line (proxy *p, char const *line, size_t len)
       proxy_reply_done(p) ;
       break ;
     case K_TLS_RSET :
+      if (!cont) st.rset_failed = line[0] != '2' ;
       if (!final) break ;
       proxy_reply_done(p) ;
       proxy_client_resume(p) ;
+      if (st.rset_failed)
+      {
+        /* The backend could not reset its state: TLS must not start on top of it. */
+        proxy_log(p, 1, "STARTTLS refused: the backend did not accept RSET", 0, 0) ;
+        proxy_say(p, "454 4.7.0 TLS not available due to temporary reason\r\n") ;
+        break ;
+      }
       proxy_say(p, "220 2.0.0 Ready to start TLS\r\n") ;
       proxy_starttls(p) ;  /* that reply is the last cleartext byte */
+      break ;
+    case K_AUTH :
+      proxy_to_client(p, line, len) ;
+      if (!final) break ;
+      proxy_reply_done(p) ;
+      proxy_client_resume(p) ;
+      st.sasl = len >= 3 && !memcmp(line, "334", 3) ;
       break ;
     case K_DATA :
       proxy_to_client(p, line, len) ;
