@@ -17,6 +17,7 @@ setup_file() {
 setup() {
   ust_setup
   command -v valgrind >/dev/null || skip "valgrind not installed (Debian valgrind)"
+  [ "${UST_SANITIZERS:-0}" = 0 ] || skip "built with sanitizers: ASan does the memory checking instead"
   EC=(CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key")
   VGLOGS=$T/vglogs
   VGBIN=$T/vgbin

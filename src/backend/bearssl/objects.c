@@ -67,12 +67,18 @@ static int split_pem (char const *file, unsigned char const *data, size_t len, b
     switch (br_pem_decoder_event(&pc))
     {
       case BR_PEM_BEGIN_OBJ :
-        strncpy(name, br_pem_decoder_name(&pc), sizeof(name) - 1) ;
-        name[sizeof(name) - 1] = 0 ;
+      {
+        /* a name longer than ours is cut: it is only compared with known labels */
+        char const *pn = br_pem_decoder_name(&pc) ;
+        size_t k = strlen(pn) ;
+        if (k >= sizeof(name)) k = sizeof(name) - 1 ;
+        memcpy(name, pn, k) ;
+        name[k] = 0 ;
         sa.len = 0 ;
         br_pem_decoder_setdest(&pc, &pem_append, &sink) ;
         inside = 1 ;
         break ;
+      }
       case BR_PEM_END_OBJ :
         if (sink.nomem || add_stralloc(o, name, &sa) < 0) { *why = bsb_why("out of memory reading ", file, (char const *)0) ; e = UST_EXIT_SYS ; goto end ; }
         inside = 0 ;
