@@ -1,29 +1,18 @@
 #!/usr/bin/env bats
 # examples.bats: the programs and scripts under examples/ do what they say.
 
-setup_file() {
-  export CERTS="$BATS_FILE_TMPDIR/certs"
-  sh "$UST_SRC/tests/helpers/mkcerts.sh" "$CERTS" >/dev/null
-}
+load helpers/common
 
-# Serves "$@" under tcpserver on a free port; sets PORT and SERVER_PID.
-serve() {
-  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  tcpserver -q -R -H -l localhost 127.0.0.1 "$PORT" "$@" 2>"$BATS_TEST_TMPDIR/server.err" &
-  SERVER_PID=$!
-  for _ in $(seq 1 100); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 0.2)" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
+setup() {
+  ust_setup
 }
 
 teardown() {
-  [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true
+  ust_teardown
 }
 
 @test "examples/starttls-echo: cleartext echo, STARTTLS, then echo inside TLS" {
-  serve env CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" "$UST_BIN/ucspitlsd" -- "$UST_EXAMPLES/starttls-echo"
+  start_server -- env CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" "$UST_BIN/ucspitlsd" -- "$UST_EXAMPLES/starttls-echo"
   run timeout 10 python3 - "$PORT" "$CERTS/ca.pem" <<'PY'
 import socket, ssl, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
@@ -44,7 +33,7 @@ PY
 }
 
 @test "examples/starttls-echo: without a controller it says so and never offers TLS" {
-  serve "$UST_EXAMPLES/starttls-echo"
+  start_server -- "$UST_EXAMPLES/starttls-echo"
   run timeout 10 python3 -c "
 import socket
 s = socket.create_connection(('127.0.0.1', $PORT), timeout=5)

@@ -2,25 +2,15 @@
 # privilege.bats: with TLS_UID/TLS_GID the engine runs the handshake and the
 # relay unprivileged, and the application never learns where the keys are.
 
-setup_file() {
-  export CERTS="$BATS_FILE_TMPDIR/certs"
-  sh "$UST_SRC/tests/helpers/mkcerts.sh" "$CERTS" >/dev/null
-  chmod 600 "$CERTS"/*.key
-}
+load helpers/common
 
-serve() {
-  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  tcpserver -q -R -H -l localhost 127.0.0.1 "$PORT" "$@" 2>"$BATS_TEST_TMPDIR/server.err" &
-  SERVER_PID=$!
-  for _ in $(seq 1 100); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 0.2)" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
+setup() {
+  ust_setup
+  chmod 600 "$CERTS"/*.key   # a key only root can read
 }
 
 teardown() {
-  [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true
+  ust_teardown
 }
 
 # The application reports the ids of its engine (the tlsd-io process holding
@@ -45,7 +35,7 @@ SH
   [ "$(id -u)" = 0 ] || skip "needs root to change ids"
   write_probe
   uid=$(id -u nobody) gid=$(getent group nogroup | cut -d: -f3)
-  serve env CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" TLS_UID="$uid" TLS_GID="$gid" \
+  start_server -- env CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" TLS_UID="$uid" TLS_GID="$gid" \
     "$UST_BIN/tlsd" -- "$BATS_TEST_TMPDIR/probe"
   run timeout 10 openssl s_client -connect 127.0.0.1:"$PORT" -CAfile "$CERTS/ca.pem" -quiet </dev/null
   echo "$output"
@@ -59,7 +49,7 @@ SH
   [ "$(id -u)" = 0 ] || skip "needs root to change ids"
   write_probe
   [ "$(stat -c %a "$CERTS/server-ec.key")" = 600 ]
-  serve env CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" TLS_UID="$(id -u nobody)" TLS_GID="$(getent group nogroup | cut -d: -f3)" \
+  start_server -- env CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" TLS_UID="$(id -u nobody)" TLS_GID="$(getent group nogroup | cut -d: -f3)" \
     "$UST_BIN/tlsd" -- "$BATS_TEST_TMPDIR/probe"
   run timeout 10 openssl s_client -connect 127.0.0.1:"$PORT" -CAfile "$CERTS/ca.pem" -quiet </dev/null
   [[ "$output" == *"Uid:"* ]]
@@ -73,7 +63,7 @@ SH
 
 @test "without TLS_UID the application still never sees the key locations (-z), and does with -Z" {
   write_probe
-  serve env CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" "$UST_BIN/tlsd" -Z -- "$BATS_TEST_TMPDIR/probe"
+  start_server -- env CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" "$UST_BIN/tlsd" -Z -- "$BATS_TEST_TMPDIR/probe"
   run timeout 10 openssl s_client -connect 127.0.0.1:"$PORT" -CAfile "$CERTS/ca.pem" -quiet </dev/null
   [[ "$output" == *"keyfile-var=$CERTS/server-ec.key"* ]]
 }
