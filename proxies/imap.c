@@ -207,7 +207,7 @@ static void client_bad_line (proxy *p, proxy_badline why)
 static void rewrite_caps (proxy *p, char const *caps, size_t len)
 {
   size_t i = 0 ;
-  int first = 1 ;
+  int first = 1, offers = 0 ;
   while (i < len)
   {
     size_t j = i ;
@@ -218,8 +218,10 @@ static void rewrite_caps (proxy *p, char const *caps, size_t len)
       stralloc_catb(&st.out, caps + i, j - i) ;
       first = 0 ;
     }
+    else if (j > i) offers = 1 ;
     i = j + 1 ;
   }
+  proxy_backend_capabilities(p, offers) ;
   if (proxy_tls_available(p)) stralloc_cats(&st.out, first ? "STARTTLS" : " STARTTLS"), first = 0 ;
   if (proxy_require_tls(p) && !proxy_tls_active(p)) stralloc_cats(&st.out, first ? "LOGINDISABLED" : " LOGINDISABLED") ;
 }

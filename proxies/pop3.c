@@ -122,6 +122,7 @@ static void client_bad_line (proxy *p, proxy_badline why)
 static void emit_capa (proxy *p)
 {
   size_t pos = 0 ;
+  int offers = 0 ;
   while (pos < st.capa.len)
   {
     char const *l = st.capa.s + pos ;
@@ -130,8 +131,10 @@ static void emit_capa (proxy *p)
     int last = n >= 2 && l[0] == '.' && (l[1] == '\r' || l[1] == '\n') ;
     if (last && proxy_tls_available(p)) proxy_say(p, "STLS\r\n") ;
     if (!(pos && verb_is(l, n, "STLS"))) proxy_to_client(p, l, n) ;
+    else offers = 1 ;
     pos += n ;
   }
+  proxy_backend_capabilities(p, offers) ;
 }
 
 static int is_end (char const *line, size_t len)

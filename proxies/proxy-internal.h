@@ -54,6 +54,8 @@ struct proxy_s {
   int *fifo ;                        /* kinds of replies due: ring buffer */
   unsigned int fifo_size, fifo_head, fifo_len ;
   tls_state tls ;
+  int backend_caps ;                 /* 0: unseen, 1: seen and clean, 2: the backend advertised TLS itself */
+  int direct ;                       /* the engine took the backend's pipes: we are out of the data path */
   ucspitls u ;
   tlsinfo info ;
   unsigned int commands, injections ;
@@ -64,7 +66,8 @@ extern int proxy_loop (proxy *p) ;
 
 /* proxy_handoff.c: flushes nothing itself; clears O_NONBLOCK on 0/1, sends Y,
    reads the info block, and moves the client side to the engine's pipes.
-   Returns 0, or -1 (logged) when the session must end. */
+   Returns 0, 1 when the direct handoff gave the backend's pipes to the
+   engine (the proxy's work is done), or -1 (logged) when the session must end. */
 extern int proxy_handoff (proxy *p) ;
 
 #endif

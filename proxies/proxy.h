@@ -61,6 +61,7 @@ typedef struct proxy_options_s {
   unsigned int idle_ms ;      /* -t: idle deadline in every phase (0: none) */
   unsigned int verbosity ;    /* -v */
   int require_tls ;           /* -T */
+  int stay ;                  /* -d: stay in the data path after TLS (no direct handoff) */
 } proxy_options ;
 
 /* What distinguishes one proxy program's command line from another's. */
@@ -127,6 +128,13 @@ extern int proxy_require_tls (proxy const *p) ;
    is not read any more; backend output waits; then the handoff of DESIGN.md
    §5 rule 5. On failure the session ends. */
 extern void proxy_starttls (proxy *p) ;
+
+/* The protocol saw the backend's capability list (EHLO reply, CAPABILITY,
+   CAPA): offers is 1 if it held something only the proxy may advertise
+   (STARTTLS, STLS, LOGINDISABLED). After TLS the proxy leaves the data path
+   (the direct handoff, when the controller offers it) only if it saw such a
+   list and none was ever tainted: otherwise it stays to keep filtering. */
+extern void proxy_backend_capabilities (proxy *p, int offers) ;
 
 /* The client committed to cleartext: TLS will not be used. */
 extern void proxy_decline (proxy *p) ;

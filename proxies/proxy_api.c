@@ -83,6 +83,12 @@ int proxy_tls_available (proxy *p)
 int proxy_tls_active (proxy const *p) { return p->tls == TLS_ACTIVE ; }
 int proxy_require_tls (proxy const *p) { return p->o->require_tls ; }
 
+void proxy_backend_capabilities (proxy *p, int offers)
+{
+  if (offers) p->backend_caps = 2 ;
+  else if (!p->backend_caps) p->backend_caps = 1 ;
+}
+
 void proxy_starttls (proxy *p)
 {
   if (p->tls != TLS_OFFERED) return ;

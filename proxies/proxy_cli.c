@@ -22,11 +22,12 @@ int proxy_cli_main (proxy_program const *prog, int argc, char const *const *argv
   PROG = prog->name ;
   for (;;)
   {
-    int opt = subgetopt_r(argc, argv, "Tt:l:v:", &l) ;
+    int opt = subgetopt_r(argc, argv, "Tdt:l:v:", &l) ;
     if (opt == -1) break ;
     switch (opt)
     {
       case 'T' : o.require_tls = 1 ; break ;
+      case 'd' : o.stay = 1 ; break ;
       case 't' : o.idle_ms = uint_arg(l.arg, "-t") ; break ;
       case 'l' :
       {
@@ -37,10 +38,10 @@ int proxy_cli_main (proxy_program const *prog, int argc, char const *const *argv
         break ;
       }
       case 'v' : o.verbosity = uint_arg(l.arg, "-v") ; break ;
-      default : strerr_dief(UST_EXIT_USAGE, "usage: ", prog->name, " [ -T ] [ -t ms ] [ -l bytes ] [ -v n ] [ -- ] prog...") ;
+      default : strerr_dief(UST_EXIT_USAGE, "usage: ", prog->name, " [ -T ] [ -d ] [ -t ms ] [ -l bytes ] [ -v n ] [ -- ] prog...") ;
     }
   }
-  if (l.ind >= argc) strerr_dief(UST_EXIT_USAGE, "usage: ", prog->name, " [ -T ] [ -t ms ] [ -l bytes ] [ -v n ] [ -- ] prog...") ;
+  if (l.ind >= argc) strerr_dief(UST_EXIT_USAGE, "usage: ", prog->name, " [ -T ] [ -d ] [ -t ms ] [ -l bytes ] [ -v n ] [ -- ] prog...") ;
   prog->protocol(&proto, line_max) ;
   return proxy_main(&proto, &o, argv + l.ind, envp) ;
 }

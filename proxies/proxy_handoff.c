@@ -17,6 +17,19 @@ static void drop_socket (void)
   if (fd > 1) close(fd) ;
 }
 
+/* Whether the engine can take the backend's pipes and the proxy leave: the
+   controller offers it, the operator did not say -d, the backend never
+   advertised TLS itself (nothing will need filtering), and nothing is in
+   flight in the proxy (no backend byte read but not yet written, no reply due). */
+static int direct_possible (proxy const *p)
+{
+  return p->u.handoff && !p->o->stay && p->backend_caps == 1
+    && p->bin >= 0 && p->bout >= 0 && !p->backend_eof
+    && p->bbuf.start == p->bbuf.end && !p->bliteral
+    && p->to_backend.pos >= p->to_backend.s.len
+    && !proxy_pending(p) ;
+}
+
 int proxy_handoff (proxy *p)
 {
   int const net[2] = { 0, 1 } ;
@@ -27,6 +40,23 @@ int proxy_handoff (proxy *p)
     proxy_log(p, 1, "client bytes pending at the handoff: dropping the connection", 0, 0) ;
     p->injections++ ;
     return -1 ;
+  }
+  if (direct_possible(p))
+  {
+    if (ucspitls_handoff(&p->u, net, 2, p->bin, p->bout, &p->info, ms) < 0)
+    {
+      strerr_warnsys(PROG, ": fatal: ", "TLS handshake failed or the controller is gone") ;
+      return -1 ;
+    }
+    /* The engine now reads and writes the backend's pipes: ours go, and so do we. */
+    close(p->bin) ; close(p->bout) ;
+    p->bin = p->bout = -1 ;
+    drop_socket() ;
+    p->tls = TLS_ACTIVE ;
+    p->direct = 1 ;
+    proxy_log(p, 2, "direct handoff: the engine relays with the backend, the proxy leaves", 0, 0) ;
+    if (p->proto->tls_started) p->proto->tls_started(p, &p->info) ;
+    return 1 ;
   }
   if (ucspitls_start(&p->u, net, 2, &p->info, ms) < 0)
   {

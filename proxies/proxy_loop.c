@@ -185,7 +185,9 @@ int proxy_loop (proxy *p)
       p->cbuf.start = p->cbuf.end ;  /* an unterminated last line is never executed */
     if (p->tls == TLS_STARTING && !queued(&p->to_client))
     {
-      if (proxy_handoff(p) < 0) return UST_EXIT_TLS ;
+      r = proxy_handoff(p) ;
+      if (r < 0) return UST_EXIT_TLS ;
+      if (r > 0) return 0 ;  /* direct handoff: the engine and the backend talk alone */
       deadline_in(&deadline, p->o->idle_ms) ;
       continue ;
     }

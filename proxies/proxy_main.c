@@ -13,7 +13,7 @@
 
 static void exec_backend (char const *const *argv, char const *const *envp, int rfd, int wfd, ucspitls const *u)
 {
-  static char const *const drop[] = { "SSLCTLFD", "SSLREADFD", "SSLWRITEFD", 0 } ;
+  static char const *const drop[] = { "SSLCTLFD", "SSLREADFD", "SSLWRITEFD", "SSLHANDOFF", 0 } ;
   size_t n = 0 ;
   while (envp[n]) n++ ;
   {
@@ -43,7 +43,7 @@ static void log_summary (proxy const *p, int code)
   codes[12 + uint_fmt(codes + 12, (unsigned int)code)] = 0 ;
   strerr_warn(PROG, ": info: ", getenv("TCPREMOTEIP") ? getenv("TCPREMOTEIP") : "-", ": session ended: ", mode,
     p->tls == TLS_ACTIVE ? p->info.protocol : "", p->tls == TLS_ACTIVE ? " " : "", p->tls == TLS_ACTIVE ? p->info.cipher : "",
-    p->injections ? nums : "", code ? codes : "") ;
+    p->direct ? " (direct handoff)" : "", p->injections ? nums : "", code ? codes : "") ;
 }
 
 int proxy_main (proxy_protocol const *proto, proxy_options const *o, char const *const *argv, char const *const *envp)

@@ -269,11 +269,14 @@ static void emit_ehlo (proxy *p, char const *r, size_t len)
   int tls_ok = proxy_tls_available(p) ;
   int hide_auth = proxy_require_tls(p) && !proxy_tls_active(p) ;
   size_t kept = 0, done = 0, pos, l ;
+  int offers = 0 ;
   for (pos = 0 ; pos < len ; pos += l)
   {
     l = line_at(r, len, pos) ;
     kept += ehlo_keeps(r + pos, l, !pos, hide_auth) ;
+    if (pos && l >= 4 && ehlo_keyword(r + pos + 4, l - 4, "STARTTLS")) offers = 1 ;
   }
+  proxy_backend_capabilities(p, offers) ;
   for (pos = 0 ; pos < len ; pos += l)
   {
     l = line_at(r, len, pos) ;

@@ -40,5 +40,9 @@ int ucspitls_from_env (ucspitls *u, char const *const *envp)
   for (unsigned int i = 0 ; i < 3 ; i++)
     if (fcntl(fds[i], F_GETFD) < 0) return (errno = EBADF, -1) ;
   u->ctl = fds[0] ; u->rfd = fds[1] ; u->wfd = fds[2] ;
+  {
+    char const *h = getvar(envp, "SSLHANDOFF") ;
+    u->handoff = h && !strcmp(h, "1") ;
+  }
   return 0 ;
 }

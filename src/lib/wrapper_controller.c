@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/socket.h>
 #include <skalibs/strerr.h>
@@ -12,24 +13,63 @@
 #define SERVER_USAGE "ucspitlsd [ -S | -s ] [ -J | -j ] [ -Y | -y ] [ -Z | -z ] [ -K ms ] [ -k snilevel ] [ -t ms ] [ -v n ] [ -- ] prog..."
 #define CLIENT_USAGE "ucspitlsc [ -S | -s ] [ -J | -j ] [ -Y | -y ] [ -Z | -z ] [ -K ms ] [ -k servername ] [ -t ms ] [ -6 fd ] [ -7 fd ] [ -v n ] [ -- ] prog..."
 
+/* Reads the application's command byte, and the descriptors of a direct
+   handoff ('H') if any came with it. Returns what read() would, 1 for the byte. */
+static ssize_t read_command (int ctl, char *c, int *fds, unsigned int *nfds)
+{
+  union { struct cmsghdr h ; char buf[CMSG_SPACE(4 * sizeof(int))] ; } anc ;
+  struct iovec v = { .iov_base = c, .iov_len = 1 } ;
+  struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1, .msg_control = anc.buf, .msg_controllen = sizeof anc.buf } ;
+  ssize_t r ;
+  *nfds = 0 ;
+  do r = recvmsg(ctl, &m, MSG_CMSG_CLOEXEC) ;
+  while (r < 0 && errno == EINTR) ;
+  if (r <= 0) return r ;
+  for (struct cmsghdr *h = CMSG_FIRSTHDR(&m) ; h ; h = CMSG_NXTHDR(&m, h))
+    if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS)
+    {
+      unsigned int n = (unsigned int)((h->cmsg_len - CMSG_LEN(0)) / sizeof(int)) ;
+      for (unsigned int i = 0 ; i < n ; i++)
+      {
+        int fd ;
+        memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof fd) ;
+        if (*nfds < 2) fds[(*nfds)++] = fd ;
+        else close(fd) ;
+      }
+    }
+  if (m.msg_flags & MSG_CTRUNC) *nfds = 3 ;  /* more than we asked for: refused below */
+  return r ;
+}
+
 /* The controller child: waits for the application's one command byte. */
 static void await_command (wrapper const *w, int ctl, int fdr, int fdw, char const *const *envp)
 {
   char c ;
-  ssize_t r ;
-  do r = read(ctl, &c, 1) ;
-  while (r < 0 && errno == EINTR) ;
+  int fds[2] ;
+  unsigned int nfds ;
+  ssize_t r = read_command(ctl, &c, fds, &nfds) ;
   if (r < 0 && errno != ECONNRESET) strerr_diefsys(UST_EXIT_SYS, "read from the control socket") ;
   if (r <= 0)
   {
     if (w->verbosity >= 2) strerr_warn(PROG, ": info: the application declined TLS") ;
     _exit(0) ;
   }
+  if (c != 'H')
+    for (unsigned int i = 0 ; i < nfds && i < 2 ; i++) close(fds[i]) ;
   switch (c)
   {
     case 'y' :
       close(ctl) ;
       wrapper_exec_engine(w, -1, fdr, fdw, envp) ;
+    case 'H' :
+      /* The direct handoff: the engine relays with the application's own
+         descriptors (e.g. its backend's pipes) instead of ours. */
+      if (nfds != 2) strerr_dief(UST_EXIT_USAGE, "invalid handoff from the application: 'H' needs exactly two descriptors") ;
+      if (dup2(fds[0], fdr) < 0 || dup2(fds[1], fdw) < 0) strerr_diefsys(UST_EXIT_SYS, "dup2") ;
+      close(fds[0]) ; close(fds[1]) ;
+      if (w->verbosity >= 2) strerr_warn(PROG, ": info: direct handoff: the engine takes the application's descriptors") ;
+      /* the info block goes to the control socket, as for 'Y' */
+      /* fall through */
     case 'Y' :
       if (uncoe(ctl) < 0) strerr_diefsys(UST_EXIT_SYS, "fcntl") ;
       wrapper_exec_engine(w, ctl, fdr, fdw, envp) ;
@@ -62,7 +102,7 @@ int wrapper_controller_main (int argc, char const *const *argv, char const *cons
   if (uncoe(ctl[0]) < 0 || uncoe(fromeng[0]) < 0 || uncoe(toeng[1]) < 0) strerr_diefsys(UST_EXIT_SYS, "fcntl") ;
   {
     char vars[3][32] ;
-    char const *extra[4] = { vars[0], vars[1], vars[2], 0 } ;
+    char const *extra[5] = { vars[0], vars[1], vars[2], "SSLHANDOFF=1", 0 } ;
     size_t n ;
     n = 9 ; memcpy(vars[0], "SSLCTLFD=", n) ; vars[0][n + uint_fmt(vars[0] + n, (unsigned int)ctl[0])] = 0 ;
     n = 10 ; memcpy(vars[1], "SSLREADFD=", n) ; vars[1][n + uint_fmt(vars[1] + n, (unsigned int)fromeng[0])] = 0 ;

@@ -45,7 +45,7 @@ void wrapper_exec_engine (wrapper const *w, int notif, int fdr, int fdw, char co
 
 void wrapper_exec_prog (wrapper const *w, char const *const *argv, char const *const *envp, char const *const *extra)
 {
-  static char const *const stale[] = { "SSL_PROTOCOL", "SSL_CIPHER", "SSL_TLS_SNI_SERVERNAME", "SSL_PEER_CERT_HASH", "SSL_PEER_CERT_SUBJECT", "SSLCTLFD", "SSLREADFD", "SSLWRITEFD", 0 } ;
+  static char const *const stale[] = { "SSL_PROTOCOL", "SSL_CIPHER", "SSL_TLS_SNI_SERVERNAME", "SSL_PEER_CERT_HASH", "SSL_PEER_CERT_SUBJECT", "SSLCTLFD", "SSLREADFD", "SSLWRITEFD", "SSLHANDOFF", 0 } ;
   size_t n = 0, nextra = 0 ;
   int k ;
   while (envp[n]) n++ ;

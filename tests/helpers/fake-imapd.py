@@ -2,7 +2,7 @@
 """fake-imapd.py: a scriptable plaintext IMAP backend on stdin/stdout for tests.
 Bytes received go to $FAKE_LOG. $FAKE_MODE: normal (advertises STARTTLS and
 LOGINDISABLED itself), preauth (greets with PREAUTH), nocaps (greeting without
-a capability code)."""
+a capability code), notls (advertises neither STARTTLS nor LOGINDISABLED)."""
 import os, re, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fakeio import IO
@@ -10,6 +10,8 @@ from fakeio import IO
 io = IO()
 mode = os.environ.get("FAKE_MODE", "normal")
 CAPS = "IMAP4rev1 STARTTLS LOGINDISABLED AUTH=PLAIN LITERAL+ IDLE"
+if mode == "notls":
+    CAPS = "IMAP4rev1 AUTH=PLAIN LITERAL+ IDLE"
 MESSAGE = b"Subject: fake\r\n\r\nline one\r\n.line two\r\n\x00\xff 8-bit\r\n"
 if mode == "preauth":
     io.say("* PREAUTH [CAPABILITY %s] logged in already\r\n" % CAPS)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """fake-pop3d.py: a scriptable plaintext POP3 backend on stdin/stdout for tests.
 Bytes received go to $FAKE_LOG. $FAKE_MODE: normal (CAPA lists STLS itself),
-nocapa (answers -ERR to CAPA)."""
+nocapa (answers -ERR to CAPA), notls (CAPA without STLS)."""
 import os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fakeio import IO
@@ -19,6 +19,8 @@ while True:
     if verb == b"CAPA":
         if mode == "nocapa":
             io.say("-ERR unknown command\r\n")
+        elif mode == "notls":
+            io.say("+OK capabilities\r\nUSER\r\nSASL PLAIN\r\nTOP\r\nUIDL\r\n.\r\n")
         else:
             io.say("+OK capabilities\r\nUSER\r\nSTLS\r\nSASL PLAIN\r\nTOP\r\nUIDL\r\n.\r\n")
     elif verb in (b"USER", b"PASS", b"APOP"):

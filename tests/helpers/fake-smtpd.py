@@ -7,6 +7,7 @@ Every byte it receives is appended to $FAKE_LOG. $FAKE_MODE picks a behaviour:
   close      sends its greeting and exits at once
   silent     sends nothing, reads until EOF
   hang       like normal, but never ends after the client's EOF (a stuck server)
+  notls      like normal, but EHLO does not list STARTTLS (a server that leaves TLS to others)
 """
 import os, sys
 
@@ -79,7 +80,8 @@ while True:
         break
     verb = line.split(b" ", 1)[0].strip().upper()
     if verb == b"EHLO":
-        say("250-fake.test hello\r\n250-PIPELINING\r\n250-AUTH PLAIN LOGIN\r\n250-STARTTLS\r\n250-8BITMIME\r\n250 CHUNKING\r\n")
+        tls = "" if mode == "notls" else "250-STARTTLS\r\n"
+        say("250-fake.test hello\r\n250-PIPELINING\r\n250-AUTH PLAIN LOGIN\r\n" + tls + "250-8BITMIME\r\n250 CHUNKING\r\n")
     elif verb == b"HELO":
         say("250 fake.test\r\n")
     elif verb == b"DATA":
