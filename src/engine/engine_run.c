@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +18,14 @@
 #include "ust.h"
 
 #define RELAY_BUFSIZE 65536
+/* A session that has moved this much one way is a bulk transfer: its pipe
+   to or from the application grows to PIPE_BULK_SIZE, so that both sides
+   of the pipe work at once (a 64 KiB pipe makes them take turns: about a
+   third of the throughput). Only then, because the kernel counts every
+   pipe's size against its owner's limit (fs/pipe-user-pages-soft) and
+   thousands of idle sessions must not use it up. */
+#define PIPE_BULK_AFTER (1024 * 1024)
+#define PIPE_BULK_SIZE (256 * 1024)
 
 /* One direction's plaintext: bytes [pos, len) are waiting to move on. */
 typedef struct chunk_s {
@@ -39,7 +48,17 @@ typedef struct relay_s {
   tlsb_status rwant ;    /* what the last tlsb_read waits for, or TLSB_DONE */
   tlsb_status wwant ;    /* what the last tlsb_write/flush/close waits for, or TLSB_DONE */
   int moved ;            /* bytes moved in this round: resets the idle deadline */
+  uint64_t to_app_total, to_net_total ;  /* bytes moved each way, to spot bulk transfers */
+  int appw_grown, appr_grown ;
 } relay ;
+
+/* Grows a pipe for a bulk transfer, once; a refusal (limits) changes nothing. */
+static void grow_pipe (int fd, int *done)
+{
+  if (*done) return ;
+  *done = 1 ;
+  fcntl(fd, F_SETPIPE_SZ, PIPE_BULK_SIZE) ;
+}
 
 static void set_nonblocking (int fd)
 {
@@ -145,12 +164,17 @@ static int pump_to_app (relay *r)
     if (w < 0)
     {
       if (errno == EINTR) continue ;
-      if (errno == EAGAIN) return 0 ;
+      if (errno == EAGAIN)
+      {
+        if (r->to_app_total >= PIPE_BULK_AFTER) grow_pipe(r->appw, &r->appw_grown) ;
+        return 0 ;
+      }
       if (errno != EPIPE) { strerr_warnsys(PROG, ": fatal: ", "write to application") ; return UST_EXIT_SYS ; }
       r->app_gone = 1 ;
       break ;
     }
     to_app.pos += (size_t)w ;
+    r->to_app_total += (uint64_t)w ;
     r->moved = 1 ;
   }
   if (r->app_gone || to_app.pos == to_app.len) to_app.pos = to_app.len = 0 ;
@@ -169,7 +193,13 @@ static int pump_from_app (relay *r)
   for (;;)
   {
     ssize_t n = read(r->appr, to_net.data, sizeof(to_net.data)) ;
-    if (n > 0) { to_net.pos = 0 ; to_net.len = (size_t)n ; r->moved = 1 ; return 0 ; }
+    if (n > 0)
+    {
+      to_net.pos = 0 ; to_net.len = (size_t)n ; r->moved = 1 ;
+      r->to_net_total += (uint64_t)n ;
+      if ((size_t)n == sizeof(to_net.data) && r->to_net_total >= PIPE_BULK_AFTER) grow_pipe(r->appr, &r->appr_grown) ;
+      return 0 ;
+    }
     if (!n) { r->app_eof = 1 ; return 0 ; }
     if (errno == EINTR) continue ;
     if (errno == EAGAIN) return 0 ;
@@ -267,6 +297,10 @@ static int relay_loop (relay *r)
       lingering = 1 ;
     }
     if (r->moved) deadline_in(&idle_deadline, r->o->idle_ms) ;
+    /* The last read stopped because to_app was full, not for want of input:
+       the TLS layer may still hold decrypted bytes (a record cut at the end
+       of the buffer) that no poll of the socket would announce. Read again. */
+    if (!r->net_eof && r->rwant == TLSB_DONE && to_app.len < sizeof(to_app.data)) continue ;
 
     if (!r->app_eof && !to_net.len) add_fd(x, &n, r->appr, IOPAUSE_READ) ;
     if (r->appw >= 0) add_fd(x, &n, r->appw, to_app.len ? IOPAUSE_WRITE : 0) ;  /* 0: still told of POLLERR when the app stops reading */
