@@ -106,6 +106,29 @@ distclean: clean
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
+# The benchmark (tests/bench/, issue #7): builds both backends under
+# build/bench/ as deployed for speed (BENCH_CONFIGURE, default
+# --enable-static), measures them and writes BENCH_REPORT. BENCH_FLAGS=--quick
+# for a shorter run. Needs libssl-dev (the client) and stunnel4.
+BENCH_REPORT ?= bench-report.md
+BENCH_FLAGS ?=
+BENCH_CONFIGURE ?= --enable-static
+build/bench/ustbench: tests/bench/ustbench.c
+	@mkdir -p build/bench
+	$(CC) -O2 -Wall -Wextra -o $@ $< -lssl -lcrypto
+build/bench/sink-smtpd: tests/bench/sink-smtpd.c
+	@mkdir -p build/bench
+	$(CC) -O2 -Wall -Wextra -static -o $@ $<
+bench: build/bench/ustbench build/bench/sink-smtpd
+	for t in bearssl libtls ; do \
+	  mkdir -p build/bench/$$t && (cd build/bench/$$t && $(abspath $(srcdir))/configure --with-tls=$$t $(BENCH_CONFIGURE) >/dev/null && \
+	    $(MAKE) $(PROGRAMS:%=bin/%) >build.log 2>&1) || { echo "make bench: the $$t build failed: see build/bench/$$t/build.log" >&2 ; exit 1 ; } ; \
+	done
+	python3 $(srcdir)/tests/bench/run.py --report $(BENCH_REPORT) --tools build/bench --configure="$(BENCH_CONFIGURE)" \
+	  --backend bearssl=build/bench/bearssl/bin --backend libtls=build/bench/libtls/bin $(BENCH_FLAGS)
+	@echo "make bench: report in $(BENCH_REPORT)"
+.PHONY: bench
+
 # Fuzzing with clang's libFuzzer: make fuzz [FUZZ_SECONDS=n] runs every target.
 FUZZ_SECONDS ?= 30
 FUZZ_CC ?= clang

@@ -29,4 +29,4 @@ ust_need() {
 # What building needs.
 UST_BUILD_DEPS="gcc:cc make:make libc6-dev:/usr/include/stdio.h skalibs-dev:/usr/include/x86_64-linux-gnu/skalibs/skalibs.h libbearssl-dev:/usr/include/bearssl.h libtls-dev:/usr/include/tls.h openssl:openssl ucspi-tcp:tcpserver"
 # What the test suite needs on top.
-UST_TEST_DEPS="bats:bats bats-support:/usr/lib/bats/bats-support/load.bash bats-assert:/usr/lib/bats/bats-assert/load.bash python3:python3 swaks:swaks curl:curl gnutls-bin:gnutls-cli exim4-daemon-light:/usr/sbin/exim4 mailutils-imap4d:/usr/sbin/imap4d mailutils-pop3d:/usr/sbin/pop3d mandoc:mandoc valgrind:valgrind procps:pkill systemd:systemd-analyze"
+UST_TEST_DEPS="bats:bats bats-support:/usr/lib/bats/bats-support/load.bash bats-assert:/usr/lib/bats/bats-assert/load.bash python3:python3 swaks:swaks curl:curl gnutls-bin:gnutls-cli exim4-daemon-light:/usr/sbin/exim4 mailutils-imap4d:/usr/sbin/imap4d mailutils-pop3d:/usr/sbin/pop3d mandoc:mandoc valgrind:valgrind procps:pkill systemd:systemd-analyze libssl-dev:/usr/include/openssl/ssl.h stunnel4:stunnel4"

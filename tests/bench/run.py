@@ -1,0 +1,364 @@
+#!/usr/bin/env python3
+"""run.py: the benchmark of `make bench`. Runs the servers under tcpserver on
+loopback, drives them with ustbench, and writes a Markdown report.
+
+Server CPU is read from tcpserver's /proc stat (its own time plus its reaped
+children's, which include every process of every session: the sink backend
+reaps its children before it exits), once tcpserver has no child left.
+
+usage: run.py --report FILE --tools DIR --backend NAME=BINDIR... [--quick]
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TICK = os.sysconf("SC_CLK_TCK")
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+HOST = "127.0.0.1"
+
+
+def log(*a):
+    print("bench:", *a, file=sys.stderr, flush=True)
+
+
+def cpu_of(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # utime stime cutime cstime are fields 14-17 (1-based) of the whole line
+    return sum(int(x) for x in fields[11:15]) / TICK
+
+
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def descendants(pid):
+    out, todo = [], children(pid)
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children(p))
+    return out
+
+
+def wait_idle(pid, limit=30.0):
+    """Waits until tcpserver has reaped every session (its CPU is then final)."""
+    end = time.monotonic() + limit
+    while children(pid):
+        if time.monotonic() > end:
+            raise RuntimeError(f"sessions of server {pid} still running after {limit}s")
+        time.sleep(0.01)
+
+
+class Server:
+    """tcpserver on a free loopback port running argv; Nagle left on (tcpserver's default)."""
+
+    def __init__(self, argv, env=None, name=""):
+        self.name = name
+        self.err = tempfile.TemporaryFile()
+        e = dict(os.environ)
+        e.update(env or {})
+        self.proc = subprocess.Popen(["tcpserver", "-1", "-R", "-H", "-l0", "-c", "400", HOST, "0"] + argv,
+                                     stdout=subprocess.PIPE, stderr=self.err, env=e, stdin=subprocess.DEVNULL)
+        self.port = int(self.proc.stdout.readline())
+
+    def cpu(self):
+        wait_idle(self.proc.pid)
+        return cpu_of(self.proc.pid)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+        self.err.seek(0)
+        errors = [l for l in self.err.read().decode(errors="replace").splitlines()
+                  if "fatal" in l or "warning" in l]
+        if errors:
+            log(f"{self.name}: server log has {len(errors)} warnings/fatals, e.g. {errors[0]}")
+
+
+def ustbench(tools, *args):
+    out = subprocess.run([os.path.join(tools, "ustbench")] + [str(a) for a in args],
+                         check=True, capture_output=True, text=True).stdout
+    return dict(l.split("=", 1) for l in out.split())
+
+
+def med(values):
+    return statistics.median(values), min(values), max(values)
+
+
+def fmt(values, digits=1):
+    m, lo, hi = med(values)
+    return f"{m:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})"
+
+
+def measure_sessions(srv, tools, n, conc, runs):
+    rates, cpus = [], []
+    for _ in range(runs):
+        c0 = srv.cpu()
+        r = ustbench(tools, "sessions", HOST, srv.port, n, conc, "starttls")
+        cpus.append((srv.cpu() - c0) * 1000 / n)
+        rates.append(float(r["per_second"]))
+    return rates, cpus
+
+
+def measure_bulk(srv, tools, size, mode, runs):
+    rates, cpus = [], []
+    for _ in range(runs):
+        c0 = srv.cpu()
+        r = ustbench(tools, "bulk", HOST, srv.port, size, mode)
+        cpus.append((srv.cpu() - c0) / (int(r["bytes"]) / 1e9))
+        rates.append(float(r["mb_per_second"]))
+    return rates, cpus
+
+
+def pss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return None
+
+
+def state(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return "X"
+
+
+def exe(pid):
+    try:
+        return os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+    except OSError:
+        return "?"
+
+
+def measure_idle(srv, tools, n):
+    p = subprocess.Popen([os.path.join(tools, "ustbench"), "idle", HOST, str(srv.port), str(n)],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    if p.stdout.readline().strip() != "ready":
+        raise RuntimeError("idle sessions did not open")
+    procs = [q for q in descendants(srv.proc.pid) if state(q) not in ("Z", "X")]
+    total, ours, names = 0, 0, {}
+    for q in procs:
+        k = pss_kb(q) or 0
+        name = exe(q)
+        names[name] = names.get(name, 0) + 1
+        total += k
+        if name != "sink-smtpd":
+            ours += k
+    p.stdin.close()
+    p.wait()
+    srv.cpu()
+    return {"processes": len(procs) / n, "pss_total": total / n, "pss_ours": ours / n,
+            "ours": (len(procs) - names.get("sink-smtpd", 0)) / n, "names": names}
+
+
+def machine_limits(tools, runs, quick):
+    res = {}
+    speeds = []
+    for _ in range(runs):
+        out = subprocess.run(["openssl", "speed", "-elapsed", "-seconds", "1" if quick else "2", "-bytes", "16384",
+                              "-evp", "aes-128-gcm"], capture_output=True, text=True, check=True).stdout
+        row = [l for l in out.splitlines() if l.lower().startswith("aes-128-gcm")][-1]
+        speeds.append(float(row.split()[-1].rstrip("k")) * 1000 / 1e6)
+    res["aes"] = speeds
+    size = 1 << 30 if quick else 4 << 30
+    res["pipe"] = [float(ustbench(tools, "pipe", size)["mb_per_second"]) for _ in range(runs)]
+    res["tcp"] = [float(ustbench(tools, "tcp", size)["mb_per_second"]) for _ in range(runs)]
+    return res
+
+
+def stunnel_conf(d, cert, key, sink):
+    path = os.path.join(d, "stunnel.conf")
+    with open(path, "w") as f:
+        f.write(f"foreground = yes\nsyslog = no\ndebug = 3\n"
+                f"cert = {cert}\nkey = {key}\n"
+                f"exec = {sink}\nexecArgs = sink-smtpd\n")
+    return path
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--report", required=True)
+    ap.add_argument("--tools", required=True)
+    ap.add_argument("--backend", action="append", default=[], help="NAME=BINDIR")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--configure", default="", help="how the measured builds were configured (for the report)")
+    a = ap.parse_args()
+    runs = 3 if a.quick else 5
+    bulk_size = 256 << 20
+    n_seq, n_conc = (100, 200) if a.quick else (300, 600)
+    idle_n = 50
+    t_start = time.monotonic()
+    tools = os.path.abspath(a.tools)
+    sink = os.path.join(tools, "sink-smtpd")
+    d = tempfile.mkdtemp(prefix="ustbench.")
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "30", "-subj", "/CN=localhost"],
+                   check=True, capture_output=True)
+    tlsenv = {"CERTFILE": cert, "KEYFILE": key}
+
+    log("machine limits")
+    lim = machine_limits(tools, runs, a.quick)
+    aes, pipe, tcp = (med(lim[k])[0] for k in ("aes", "pipe", "tcp"))
+
+    results = {}
+    log("plain tcpserver")
+    srv = Server([sink], name="plain")
+    plain = measure_bulk(srv, tools, bulk_size, "plain", runs)
+    srv.stop()
+    stunnel = None
+    if shutil.which("stunnel4"):
+        log("stunnel4")
+        srv = Server(["stunnel4", stunnel_conf(d, cert, key, sink)], name="stunnel")
+        stunnel = measure_bulk(srv, tools, bulk_size, "tls", runs)
+        srv.stop()
+
+    for spec in a.backend:
+        name, bindir = spec.split("=", 1)
+        b = lambda prog: os.path.join(bindir, prog)
+        r = results[name] = {}
+        variants = [("starttls", [b("ucspitlsd"), b("smtpd-starttls")])]
+        if "-d" in subprocess.run([b("smtpd-starttls"), "-h"], capture_output=True, text=True).stderr:
+            # the proxy kept in the data path (no direct handoff), for comparison
+            variants.append(("starttls -d", [b("ucspitlsd"), b("smtpd-starttls"), "-d"]))
+        for label, argv in variants:
+            log(f"{name}: {label}")
+            srv = Server(argv + [sink], env=tlsenv, name=f"{name} {label}")
+            r[label] = {
+                "seq": measure_sessions(srv, tools, n_seq, 1, runs),
+                "c2": measure_sessions(srv, tools, n_conc, 2, runs),
+                "c8": measure_sessions(srv, tools, n_conc, 8, runs),
+                "bulk": measure_bulk(srv, tools, bulk_size, "starttls", runs),
+                "idle": measure_idle(srv, tools, idle_n),
+            }
+            srv.stop()
+        log(f"{name}: tlsd")
+        srv = Server([b("tlsd"), sink], env=tlsenv, name=f"{name} tlsd")
+        r["tlsd"] = measure_bulk(srv, tools, bulk_size, "tls", runs)
+        srv.stop()
+    shutil.rmtree(d)
+    elapsed = time.monotonic() - t_start
+
+    with open(a.report, "w") as f:
+        w = lambda s="": f.write(s + "\n")
+        w("# ucspi-starttls benchmark report")
+        w()
+        w(f"Generated {time.strftime('%Y-%m-%d %H:%M:%S')} on {os.uname().nodename} "
+          f"({os.cpu_count()} CPUs, {os.uname().release}), in {elapsed:.0f} s. "
+          f"Figures are medians of {runs} runs with (min–max). MB = 10^6 bytes.")
+        w()
+        w("Setup: client (`ustbench`, OpenSSL, AES-128-GCM pinned, full handshake every session, "
+          "TCP_NODELAY on its side) and server on 127.0.0.1; server `tcpserver -1 -R -H -l0 -c 400` "
+          "(no DNS/ident lookups; Nagle left on, as tcpserver's default); backend `sink-smtpd` "
+          "(a static SMTP sink on pipes that never offers STARTTLS, so the proxies use the direct handoff); "
+          f"certificate ECDSA P-256; our programs built with `configure {a.configure}`. "
+          "Server CPU = user+system time of tcpserver and every process of the sessions.")
+        w()
+        w("## Machine limits (same run)")
+        w()
+        w("| probe | MB/s |")
+        w("|---|---|")
+        w(f"| `openssl speed -evp aes-128-gcm -bytes 16384` (one core) | {fmt(lim['aes'])} |")
+        w(f"| pipe, 64 KiB writes, two processes | {fmt(lim['pipe'])} |")
+        w(f"| loopback TCP, 64 KiB writes, two processes | {fmt(lim['tcp'])} |")
+        w()
+        w(f"## Bulk: one {bulk_size >> 20} MiB message through SMTP DATA")
+        w()
+        w("| path | MB/s | server CPU s/GB | vs AES-GCM | vs stunnel |")
+        w("|---|---|---|---|---|")
+        st = med(stunnel[0])[0] if stunnel else None
+
+        def bulkrow(label, m):
+            rate = med(m[0])[0]
+            vs = f"{rate / st:.2f}×" if st else "n/a"
+            w(f"| {label} | {fmt(m[0])} | {fmt(m[1], 2)} | {100 * rate / aes:.0f}% | {vs} |")
+
+        for name, r in results.items():
+            for label in [k for k in r if k.startswith("starttls")]:
+                bulkrow(f"{name}: `ucspitlsd smtpd-starttls{' -d' if '-d' in label else ''}` (STARTTLS{', proxy stays in the path' if '-d' in label else ', direct handoff'})", r[label]["bulk"])
+            bulkrow(f"{name}: `tlsd` (immediate TLS)", r["tlsd"])
+        if stunnel:
+            bulkrow("stunnel4 (inetd mode under tcpserver, immediate TLS)", stunnel)
+        bulkrow("plain tcpserver, no TLS", plain)
+        w()
+        w("## STARTTLS SMTP sessions (greeting, EHLO, STARTTLS, handshake, EHLO, QUIT)")
+        w()
+        w("| backend, path | concurrency | sessions/s | server CPU ms/session |")
+        w("|---|---|---|---|")
+        for name, r in results.items():
+            for label in [k for k in r if k.startswith("starttls")]:
+                for key, conc in (("seq", 1), ("c2", 2), ("c8", 8)):
+                    rates, cpus = r[label][key]
+                    w(f"| {name}, {label} | {conc} | {fmt(rates)} | {fmt(cpus, 2)} |")
+        w()
+        w(f"## Idle established STARTTLS sessions ({idle_n} sessions, after EHLO over TLS)")
+        w()
+        w("| backend, path | processes/session (ours) | PSS kB/session (ours) | processes/session (all) | PSS kB/session (all) |")
+        w("|---|---|---|---|---|")
+        for name, r in results.items():
+            for label in [k for k in r if k.startswith("starttls")]:
+                i = r[label]["idle"]
+                w(f"| {name}, {label} | {i['ours']:.2f} | {i['pss_ours']:.0f} | {i['processes']:.2f} | {i['pss_total']:.0f} |")
+        w()
+        w("\"ours\" excludes the sink backend; \"all\" counts every live process of the session.")
+        w()
+        for name, r in results.items():
+            for label in [k for k in r if k.startswith("starttls")]:
+                seen = ", ".join(f"{k} ×{v}" for k, v in sorted(r[label]["idle"]["names"].items()))
+                w(f"- {name}, {label}: {seen}")
+        w()
+        w("## Targets (issue #7), as ratios of this run")
+        w()
+        w("| target | figure | met |")
+        w("|---|---|---|")
+        for name, r in results.items():
+            for label in [k for k in r if k.startswith("starttls")]:
+                rate, cpu = med(r[label]["bulk"][0])[0], med(r[label]["bulk"][1])[0]
+                w(f"| {name} {label}: bulk ≥ 30% of AES-GCM | {100 * rate / aes:.0f}% | {'yes' if rate >= 0.3 * aes else 'no'} |")
+                if st:
+                    w(f"| {name} {label}: bulk ≥ 1.5× stunnel | {rate / st:.2f}× | {'yes' if rate >= 1.5 * st else 'no'} |")
+                w(f"| {name} {label}: server CPU ≤ 1.2 s/GB | {cpu:.2f} | {'yes' if cpu <= 1.2 else 'no'} |")
+                seq = med(r[label]["seq"][0])[0]
+                w(f"| {name} {label}: sequential sessions ≥ 150/s | {seq:.0f}/s | {'yes' if seq >= 150 else 'no'} |")
+                cms = med(r[label]["seq"][1])[0]
+                lim_ms = 3 if name == "bearssl" else 5
+                w(f"| {name} {label}: server CPU ≤ {lim_ms} ms/session | {cms:.2f} ms | {'yes' if cms <= lim_ms else 'no'} |")
+                i = r[label]["idle"]
+                lim_kb = 220 if name == "bearssl" else 900
+                w(f"| {name} {label}: ≤ 2 processes/idle session (all) | {i['processes']:.2f} | {'yes' if i['processes'] <= 2 else 'no'} |")
+                w(f"| {name} {label}: ≤ {lim_kb} kB PSS/idle session (all) | {i['pss_total']:.0f} kB | {'yes' if i['pss_total'] <= lim_kb else 'no'} |")
+        w()
+        w("## Commands")
+        w()
+        w("```")
+        w(f"openssl speed -elapsed -seconds {1 if a.quick else 2} -bytes 16384 -evp aes-128-gcm")
+        w("ustbench pipe|tcp BYTES")
+        w("tcpserver -1 -R -H -l0 -c 400 127.0.0.1 0 ucspitlsd smtpd-starttls [-d] sink-smtpd   # CERTFILE, KEYFILE set")
+        w("tcpserver -1 -R -H -l0 -c 400 127.0.0.1 0 tlsd sink-smtpd")
+        w("tcpserver -1 -R -H -l0 -c 400 127.0.0.1 0 stunnel4 stunnel.conf   # inetd mode, exec = sink-smtpd")
+        w("tcpserver -1 -R -H -l0 -c 400 127.0.0.1 0 sink-smtpd")
+        w(f"ustbench sessions 127.0.0.1 PORT {n_seq} 1 starttls; ustbench sessions 127.0.0.1 PORT {n_conc} 2|8 starttls")
+        w(f"ustbench bulk 127.0.0.1 PORT {bulk_size} starttls|tls|plain")
+        w(f"ustbench idle 127.0.0.1 PORT {idle_n}   # then /proc/PID/smaps_rollup of every session process")
+        w("```")
+    log(f"report written to {a.report} in {elapsed:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
