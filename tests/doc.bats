@@ -160,3 +160,29 @@ built_programs() {
   run cc -std=c99 -Wall -Wextra -Werror -fsyntax-only -I"$UST_SRC/src/include" "$BATS_TEST_TMPDIR/example.c"
   assert_success
 }
+
+@test "doc: the limits in guarantees.md are the compiled-in ones" {
+  local g="$UST_SRC/doc/guarantees.md" errors="" name file row want v
+  # constant, header, the start of the row of guarantees.md that states it, unit divisor
+  while read name file row div; do  # no -r: "\ " keeps a row name whole
+    v=$(sed -nE "s/^#define $name \(?([0-9]+)U?.*/\1/p" "$UST_SRC/$file")
+    [ -n "$v" ] || { errors="$errors"$'\n'"$name not found in $file" ; continue ; }
+    want=$((v / div))
+    grep -E "^\| $row" "$g" | grep -qE "(^|[^0-9])$want([^0-9]|$)" || errors="$errors"$'\n'"$name=$v: the row '$row' does not say $want"
+  done <<'LIST'
+SMTP_LINE_MAX_DEFAULT proxies/smtp.h SMTP\ command\ line 1
+IMAP_LINE_MAX_DEFAULT proxies/imap.h IMAP\ command\ line 1
+POP3_LINE_MAX_DEFAULT proxies/pop3.h POP3\ command\ line 1
+POP3_SASL_LINE_MAX proxies/pop3.h POP3\ command\ line 1
+EHLO_REPLY_MAX proxies/smtp.c SMTP\ EHLO\ reply 1
+PROXY_PENDING_MAX proxies/proxy-internal.h replies\ due 1
+PROXY_OUT_HIGH proxies/proxy-internal.h proxy\ output\ queues 1024
+PROXY_INBUF proxies/proxy-internal.h proxy\ read\ buffers 1024
+PROXY_GRACE_MS proxies/proxy-internal.h proxy:\ backend\ still 1000
+TLSINFO_BLOCK_MAX src/include/tlsinfo.h info\ block 1
+ENGINE_HANDSHAKE_MS_DEFAULT src/include/engine.h engine:\ handshake 1000
+ENGINE_IDLE_MS_DEFAULT src/include/engine.h engine:\ no\ byte 1000
+ENGINE_LINGER_MS src/include/engine.h engine:\ draining 1000
+LIST
+  [ -z "$errors" ] || fail "$errors"
+}
