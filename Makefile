@@ -71,7 +71,7 @@ examples/%: build/examples/%.o $(LIBUCSPITLS)
 
 # The test suite for the configured backend.
 check: all
-	UST_BIN=$(CURDIR)/bin UST_HELPERS=$(CURDIR)/tests/helpers UST_EXAMPLES=$(CURDIR)/examples UST_TLS=$(TLS) UST_SRC=$(srcdir) UST_SANITIZERS=$(SANITIZERS) \
+	UST_BIN=$(CURDIR)/bin UST_HELPERS=$(CURDIR)/tests/helpers UST_EXAMPLES=$(CURDIR)/examples UST_TLS=$(TLS) UST_SRC=$(srcdir) UST_SANITIZERS=$(SANITIZERS) UST_STATIC_BUILD=$(STATIC) \
 	  $(BATS) $(BATSFLAGS) $(srcdir)/tests/*.bats
 
 # The demo: STARTTLS SMTP, IMAP and POP3 endpoints on localhost (examples/demo).
