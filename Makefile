@@ -138,14 +138,24 @@ FUZZ_LIBSRC = $(wildcard $(srcdir)/src/lib/*.c) $(filter-out %d-starttls.c,$(wil
 build/fuzz/fuzz_clienthello: tests/fuzz/fuzz_clienthello.c src/backend/libtls/clienthello_sni.c
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
+# The proxy targets: the framework less its kernel side (proxy_loop.c and
+# proxy_handoff.c, which tests/fuzz/proxy_harness.c stands for), one protocol.
+FUZZ_PROXY = tests/fuzz/proxy_harness.c proxies/proxy_api.c proxies/proxy_frame.c tests/fuzz/proxy_harness.h proxies/proxy-internal.h proxies/proxy.h
+build/fuzz/fuzz_smtp build/fuzz/fuzz_imap build/fuzz/fuzz_pop3: build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c proxies/%.c $(FUZZ_PROXY)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(srcdir)/proxies -I$(srcdir)/tests/fuzz -o $@ $(filter %.c,$^) $(LDFLAGS) $(SKALIBS_LIBS)
+build/fuzz/fuzz_imap_literal: tests/fuzz/fuzz_imap_literal.c proxies/imap.c $(FUZZ_PROXY)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(srcdir)/proxies -I$(srcdir)/tests/fuzz -o $@ $(filter %.c,$^) $(LDFLAGS) $(SKALIBS_LIBS)
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LDFLAGS) $(SKALIBS_LIBS)
+# $^, not build/fuzz/$$t: VPATH may have found a target in an in-tree build.
 fuzz: $(FUZZ_TARGETS:%=build/fuzz/%)
-	for t in $(FUZZ_TARGETS) ; do \
+	for b in $^ ; do t=$${b##*/} ; \
 	  c=$(srcdir)/tests/fuzz/corpus/$${t#fuzz_} ; mkdir -p build/fuzz/corpus-$$t ; \
 	  echo "== $$t" ; \
-	  build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=build/fuzz/ build/fuzz/corpus-$$t $$c >build/fuzz/$$t.log 2>&1 ; \
+	  $$b -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=build/fuzz/ build/fuzz/corpus-$$t $$c >build/fuzz/$$t.log 2>&1 ; \
 	  rc=$$? ; grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' build/fuzz/$$t.log ; [ $$rc = 0 ] || exit 1 ; \
 	done
 .PHONY: fuzz

@@ -322,6 +322,12 @@ static void idle_timeout (proxy *p)
 
 static void start (proxy *p)
 {
+  /* A session's state starts clean even if this process ran others before
+     (the fuzz harness does): only the buffer's memory is kept. */
+  stralloc keep = st.out ;
+  memset(&st, 0, sizeof(st)) ;
+  st.out = keep ;
+  st.out.len = 0 ;
   proxy_expect(p, K_GREETING) ;
 }
 

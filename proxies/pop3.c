@@ -16,6 +16,8 @@ enum reply_kind {
   K_AUTH      /* SASL: "+ " challenges until +OK or -ERR */
 } ;
 
+#define CAPA_REPLY_MAX 65536
+
 static struct {
   int in_multi ;       /* inside a multi-line reply */
   int piece ;          /* the previous backend chunk had no LF */
@@ -150,6 +152,14 @@ static void backend_line (proxy *p, char const *line, size_t len)
   if (kind == K_CAPA && (st.in_multi || (!cont && len >= 3 && !strncmp(line, "+OK", 3))))
   {
     st.in_multi = 1 ;
+    if (st.capa.len + len > CAPA_REPLY_MAX)
+    {
+      /* absurd, and held in memory: give up, as smtp.c does with EHLO */
+      proxy_log(p, 1, "the backend's CAPA reply is too long", 0, 0) ;
+      proxy_say(p, "-ERR Backend error, closing connection\r\n") ;
+      proxy_close(p) ;
+      return ;
+    }
     stralloc_catb(&st.capa, line, len) ;
     if (cont || !is_end(line, len)) return ;
     emit_capa(p) ;
@@ -189,6 +199,12 @@ static void idle_timeout (proxy *p)
 
 static void start (proxy *p)
 {
+  /* A session's state starts clean even if this process ran others before
+     (the fuzz harness does): only the buffer's memory is kept. */
+  stralloc keep = st.capa ;
+  memset(&st, 0, sizeof(st)) ;
+  st.capa = keep ;
+  st.capa.len = 0 ;
   proxy_expect(p, K_GREETING) ;
 }
 

@@ -61,6 +61,18 @@ struct proxy_s {
   unsigned int commands, injections ;
 } ;
 
+/* proxy_frame.c: framing and dispatch over what was read, no descriptors. */
+extern size_t proxy_queued (outq const *q) ;           /* bytes of q not yet written */
+extern void proxy_sent (outq *q, size_t n) ;           /* n bytes of q were written */
+extern int proxy_client_step (proxy *p) ;              /* handles one framed unit of client input: 0 if none can be now */
+extern int proxy_backend_step (proxy *p) ;             /* same, of backend input */
+extern void proxy_inbuf_compact (inbuf *b) ;           /* makes room at the end of b, if it can */
+extern int proxy_client_eof_due (proxy *p) ;           /* drops an unterminated last line; 1 if the client's EOF must go to the backend now */
+extern int proxy_handoff_due (proxy const *p) ;        /* the success reply is written: hand off now */
+extern int proxy_session_over (proxy const *p) ;       /* nothing more will happen */
+extern int proxy_client_wanted (proxy const *p) ;      /* the client may be read now */
+extern int proxy_backend_wanted (proxy const *p) ;     /* the backend may be read now */
+
 /* proxy_loop.c: runs the session until it ends; returns the exit code. */
 extern int proxy_loop (proxy *p) ;
 

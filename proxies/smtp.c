@@ -372,6 +372,12 @@ static void tls_started (proxy *p, tlsinfo const *info)
 
 static void start (proxy *p)
 {
+  /* A session's state starts clean even if this process ran others before
+     (the fuzz harness does): only the buffer's memory is kept. */
+  stralloc keep = st.ehlo ;
+  memset(&st, 0, sizeof(st)) ;
+  st.ehlo = keep ;
+  st.ehlo.len = 0 ;
   proxy_expect(p, K_GREETING) ;  /* nothing is answered locally before the banner */
 }
 

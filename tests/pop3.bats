@@ -38,6 +38,16 @@ c.send("QUIT\r\n"); c.line()'
   [[ "$output" == "+OK Capability list follows"*"STLS"*"."* ]]
 }
 
+@test "pop3: a CAPA reply too long to hold (2 MB) ends the session with -ERR, never grows the proxy's memory" {
+  FAKE_MODE=hugecapa pop3_server
+  run py '
+c.line()
+c.send("CAPA\r\n"); print(c.line(), end="")'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = $'-ERR Backend error, closing connection\r' ]
+}
+
 @test "pop3: STLS session: +OK is the last cleartext byte; RETR inside TLS arrives byte-exact, dot-stuffing untouched" {
   pop3_server
   run py '

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """fake-pop3d.py: a scriptable plaintext POP3 backend on stdin/stdout for tests.
 Bytes received go to $FAKE_LOG. $FAKE_MODE: normal (CAPA lists STLS itself),
-nocapa (answers -ERR to CAPA), notls (CAPA without STLS)."""
+nocapa (answers -ERR to CAPA), notls (CAPA without STLS), hugecapa (a CAPA
+list of 2 MB)."""
 import os, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fakeio import IO
@@ -19,6 +20,8 @@ while True:
     if verb == b"CAPA":
         if mode == "nocapa":
             io.say("-ERR unknown command\r\n")
+        elif mode == "hugecapa":
+            io.say(b"+OK capabilities\r\n" + b"".join(b"X-CAP-%07d\r\n" % i for i in range(160000)) + b".\r\n")
         elif mode == "notls":
             io.say("+OK capabilities\r\nUSER\r\nSASL PLAIN\r\nTOP\r\nUIDL\r\n.\r\n")
         else:
