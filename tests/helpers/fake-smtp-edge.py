@@ -20,53 +20,12 @@ Otherwise: 250 to any command, 221 and exit to QUIT, DATA bodies through
 CRLF.CRLF (250 with the body's size).
 """
 import os, sys, time
+import stdio_smtp
 
 log = open(os.environ.get("FAKE_LOG", "/dev/null"), "ab", buffering=0)
 mode = os.environ.get("FAKE_MODE", "")
-buf = b""
-
-
-def say(s):
-    data = s.encode() if isinstance(s, str) else s
-    while data:
-        data = data[os.write(1, data):]
-
-
-def fill():
-    global buf
-    d = os.read(0, 65536)
-    if not d:
-        return False
-    log.write(d)
-    buf += d
-    return True
-
-
-def readline():
-    global buf
-    while b"\n" not in buf:
-        if not fill():
-            return None
-    line, buf = buf.split(b"\n", 1)
-    return line + b"\n"
-
-
-def readbody():
-    """The body through CRLF.CRLF, without it; linear in its size."""
-    global buf
-    data = bytearray(b"\r\n")  # the body starts at a line start
-    searched = 0
-    while True:
-        data += buf
-        buf = b""
-        i = data.find(b"\r\n.\r\n", searched)
-        if i >= 0:
-            buf = bytes(data[i + 5:])
-            return bytes(data[2:i + 2])
-        searched = max(0, len(data) - 4)
-        if not fill():
-            return None
-
+io = stdio_smtp.Stdio(log)
+say, fill, readline, readbody, readn = io.say, io.fill, io.readline, io.readbody, io.readn
 
 def wait_go():
     go = os.environ.get("FAKE_GO", "")

@@ -10,54 +10,12 @@ Every byte it receives is appended to $FAKE_LOG. $FAKE_MODE picks a behaviour:
   notls      like normal, but EHLO does not list STARTTLS (a server that leaves TLS to others)
 """
 import os, sys
+import stdio_smtp
 
 log = open(os.environ.get("FAKE_LOG", "/dev/null"), "ab", buffering=0)
 mode = os.environ.get("FAKE_MODE", "normal")
-buf = b""
-
-def say(s):
-    data = s.encode() if isinstance(s, str) else s
-    while data:
-        data = data[os.write(1, data):]
-
-def fill():
-    global buf
-    d = os.read(0, 65536)
-    if not d:
-        return False
-    log.write(d)
-    buf += d
-    return True
-
-def readline():
-    global buf
-    while b"\n" not in buf:
-        if not fill():
-            return None
-    line, buf = buf.split(b"\n", 1)
-    return line + b"\n"
-
-def readbody():
-    """Reads a DATA body through CRLF.CRLF; returns it without the terminator."""
-    global buf
-    data = b"\r\n"  # the body starts at a line start
-    while True:
-        i = (data + buf).find(b"\r\n.\r\n")
-        if i >= 0:
-            whole = data + buf
-            buf = whole[i + 5:]
-            return whole[2:i + 2]
-        data, buf = data + buf, b""
-        if not fill():
-            return None
-
-def readn(n):
-    global buf
-    while len(buf) < n:
-        if not fill():
-            return None
-    d, buf = buf[:n], buf[n:]
-    return d
+io = stdio_smtp.Stdio(log)
+say, fill, readline, readbody, readn = io.say, io.fill, io.readline, io.readbody, io.readn
 
 if mode == "silent":
     while fill():
