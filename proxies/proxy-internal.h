@@ -72,6 +72,7 @@ extern int proxy_handoff_due (proxy const *p) ;        /* the success reply is w
 extern int proxy_session_over (proxy const *p) ;       /* nothing more will happen */
 extern int proxy_client_wanted (proxy const *p) ;      /* the client may be read now */
 extern int proxy_backend_wanted (proxy const *p) ;     /* the backend may be read now */
+extern int proxy_client_partial (proxy const *p) ;     /* a command line has begun and is being read */
 
 /* proxy_loop.c: runs the session until it ends; returns the exit code. */
 extern int proxy_loop (proxy *p) ;

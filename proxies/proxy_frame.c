@@ -161,3 +161,11 @@ int proxy_backend_wanted (proxy const *p)
 {
   return !p->backend_eof && p->tls != TLS_STARTING && p->bbuf.end - p->bbuf.start < sizeof(p->bbuf.data) ;
 }
+
+/* Part of a command line has come and is being read: its end is awaited. */
+int proxy_client_partial (proxy const *p)
+{
+  if (p->cmode != MODE_LINES || !proxy_client_wanted(p)) return 0 ;
+  if (p->discarding) return 1 ;
+  return p->cbuf.end > p->cbuf.start && p->cbuf.data[p->cbuf.end - 1] != '\n' ;
+}

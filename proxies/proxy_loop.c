@@ -55,7 +55,8 @@ static void close_fd (int *fd)
 
 int proxy_loop (proxy *p)
 {
-  tain deadline ;
+  tain deadline, line_deadline ;
+  int line_timed = 0 ;  /* line_deadline runs: a command line has begun */
   tain_now_set_stopwatch_g() ;
   deadline_in(&deadline, p->o->idle_ms) ;
   for (;;)
@@ -81,7 +82,14 @@ int proxy_loop (proxy *p)
     if (proxy_backend_wanted(p)) { bi = n ; x[n].fd = p->bin ; x[n++].events = IOPAUSE_READ ; }
     if (proxy_queued(&p->to_backend) && p->bout >= 0) { bo = n ; x[n].fd = p->bout ; x[n++].events = IOPAUSE_WRITE ; }
 
-    r = iopause_g(x, n, &deadline) ;
+    /* A command line must arrive whole within -t of its first byte: the idle
+       deadline alone restarts with every byte, so a drip would hold it open. */
+    if (!proxy_client_partial(p)) line_timed = 0 ;
+    else if (!line_timed && p->o->idle_ms) { line_timed = 1 ; deadline_in(&line_deadline, p->o->idle_ms) ; }
+    if (line_timed && tain_less(&line_deadline, &deadline)) line_timed = 2 ;  /* the nearer one */
+    else if (line_timed) line_timed = 1 ;
+
+    r = iopause_g(x, n, line_timed == 2 ? &line_deadline : &deadline) ;
     if (r < 0)
     {
       if (errno == EINTR) continue ;
@@ -99,7 +107,8 @@ int proxy_loop (proxy *p)
         return UST_EXIT_IDLE ;
       }
       if (p->closing || p->tls == TLS_STARTING) return UST_EXIT_IDLE ;
-      proxy_log(p, 1, "idle timeout", 0, 0) ;
+      proxy_log(p, 1, line_timed == 2 ? "idle timeout: a command line still incomplete after the idle time" : "idle timeout", 0, 0) ;
+      line_timed = 0 ;
       p->proto->idle_timeout(p) ;
       p->closing = 1 ;
       p->exitcode = UST_EXIT_IDLE ;

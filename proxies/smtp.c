@@ -20,6 +20,7 @@ enum reply_kind {
 } ;
 
 #define EHLO_REPLY_MAX 65536
+#define JUNK_MAX 100    /* commands outside a mail transaction, between two MAILs */
 
 static struct {
   stralloc ehlo ;        /* the EHLO reply being collected */
@@ -30,6 +31,7 @@ static struct {
   int body_cr ;          /* message body: the last byte seen was CR */
   int sasl ;             /* the backend said 334: the next client line is a SASL response */
   int rset_failed ;      /* the RSET before 220 Ready got an error */
+  unsigned int junk ;    /* commands since the last MAIL that carry no mail (NOOP, RSET, EHLO, VRFY...) */
 } st = { .ehlo = STRALLOC_ZERO } ;
 
 /* The command verb, case-insensitively: 1 if line starts with verb followed by space, CR, LF or end. */
@@ -122,6 +124,21 @@ static void trace (proxy *p, char const *line, size_t len)
   proxy_log(p, 2, proxy_tls_active(p) ? "command in TLS: " : "command: ", verb, 0) ;
 }
 
+/* Everything but a mail transaction's verbs counts against JUNK_MAX: a
+   keep-alive loop (NOOP, RSET, HELP, refused commands...) would otherwise
+   hold the session and its backend for ever. MAIL starts the count again. */
+static int is_junk (char const *line, size_t len)
+{
+  return !is_verb(line, len, "MAIL") && !is_verb(line, len, "RCPT") && !is_verb(line, len, "DATA") && !is_verb(line, len, "BDAT") ;
+}
+
+static void too_much_junk (proxy *p)
+{
+  proxy_log(p, 1, "too many commands without a mail transaction: closing", 0, 0) ;
+  proxy_say(p, "421 4.7.0 Too many commands without mail, closing connection\r\n") ;
+  proxy_close(p) ;
+}
+
 static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
 {
   if (st.sasl)
@@ -130,6 +147,12 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
     st.sasl = 0 ;
     forward(p, line, len, K_AUTH) ;
     proxy_client_hold(p) ;
+    return PROXY_TAKEN ;
+  }
+  if (is_junk(line, len) && st.junk >= JUNK_MAX)
+  {
+    if (proxy_pending(p)) return PROXY_WAIT ;
+    too_much_junk(p) ;
     return PROXY_TAKEN ;
   }
   if (is_verb(line, len, "STARTTLS")) return starttls(p, line, len) ;
@@ -173,12 +196,18 @@ static proxy_verdict client_line (proxy *p, char const *line, size_t len)
   proxy_verdict v = handle_line(p, line, len) ;
   if (v != PROXY_TAKEN) return v ;
   if (sasl) proxy_log(p, 2, "SASL response (not shown)", 0, 0) ;
-  else trace(p, line, len) ;
+  else
+  {
+    trace(p, line, len) ;
+    if (is_verb(line, len, "MAIL")) st.junk = 0 ;
+    else if (is_junk(line, len)) st.junk++ ;
+  }
   return v ;
 }
 
 static void client_bad_line (proxy *p, proxy_badline why)
 {
+  if (st.junk++ >= JUNK_MAX) { too_much_junk(p) ; return ; }
   if (why == PROXY_LINE_NUL)
   {
     proxy_log(p, 1, "refused a command line holding a NUL byte", 0, 0) ;

@@ -176,6 +176,7 @@ POP3_LINE_MAX_DEFAULT proxies/pop3.h POP3\ command\ line 1
 POP3_SASL_LINE_MAX proxies/pop3.h POP3\ command\ line 1
 EHLO_REPLY_MAX proxies/smtp.c SMTP\ EHLO\ reply 1
 CAPA_REPLY_MAX proxies/pop3.c POP3\ CAPA\ reply 1
+JUNK_MAX proxies/smtp.c SMTP\ commands\ outside 1
 PROXY_PENDING_MAX proxies/proxy-internal.h replies\ due 1
 PROXY_OUT_HIGH proxies/proxy-internal.h proxy\ output\ queues 1024
 PROXY_INBUF proxies/proxy-internal.h proxy\ read\ buffers 1024

@@ -2,7 +2,7 @@
 # hostile.bats: slow and hostile clients against smtpd-starttls (and the
 # IMAP and POP3 proxies where it is cheap): byte-drip commands, drips slower
 # than the idle deadline, overlong lines, lines without LF then EOF, NUL
-# bytes, a NOOP keep-alive loop, huge pipelined bursts. Time and memory must
+# bytes, a NOOP keep-alive loop (100 commands without mail), huge pipelined bursts. Time and memory must
 # stay bounded: the proxy's VmRSS (from /proc) stays under RSS_BOUND_KB,
 # 16 MiB in plain builds (the proxy queues at most 256 KiB per side beyond
 # its two 64 KiB input buffers), 64 MiB under sanitizers (shadow memory).
@@ -109,19 +109,49 @@ assert 0.9 <= took <= 3, took'
   grep -q 'session ended: .*exit code 99' "$SERVER_LOG"
 }
 
-@test "hostile: the idle deadline is per byte: a drip just under -t keeps a half command open past several deadlines" {
-  # Documents a limit: there is no deadline for a whole command line.
+@test "hostile: a command line must arrive whole within -t: a drip of bytes each within -t still gets 421 at -t after its first byte (exit 99)" {
   hostile_server smtpd-starttls fault-smtpd.py -t 1000
   run hc '
 c.reply()
+c.cmd("NOOP")                                  # a whole command first: the clock is per line
 t0 = time.monotonic()
-for b in b"NOOP":
-    c.send(bytes([b])); time.sleep(0.7)
-c.send(b"\r\n")
-print(c.reply().rstrip(), "after %.0f deadlines" % ((time.monotonic() - t0) // 1))'
+got = b""
+for b in b"NOOP\r\n":
+    c.send(bytes([b]))                          # 300 ms apart: each byte well within -t
+    if select.select([c.sock], [], [], 0.3)[0]:
+        break
+got, _ = c.eof(5)
+took = time.monotonic() - t0
+print(got.decode().rstrip())
+assert 0.9 <= took <= 1.6, took'
   echo "$output"
   assert_success
-  assert_output "250 2.0.0 ok after 2 deadlines"
+  assert_output "421 4.4.2 Idle timeout, closing connection"
+  cmp "$FAKE_LOG" <(printf 'NOOP\r\n')
+  wait_sessions_gone 5
+  grep -q 'command line still incomplete' "$SERVER_LOG"
+  grep -q 'session ended: .*exit code 99' "$SERVER_LOG"
+}
+
+@test "hostile: an overlong line dripped: the rest is discarded, but its end must also come within -t (exit 99)" {
+  hostile_server smtpd-starttls fault-smtpd.py -t 1000 -l 512
+  run hc '
+c.reply()
+c.send(b"NOOP " + b"x" * 600)                    # over -l: refused at once, the rest is discarded
+print(c.line().rstrip())
+t0 = time.monotonic()
+got = b""
+while not select.select([c.sock], [], [], 0.3)[0]:
+    c.send(b"x")                                 # the overlong line goes on, 300 ms apart
+    assert time.monotonic() - t0 < 5, "no deadline"
+got, _ = c.eof(5)
+print(got.decode().rstrip())'
+  echo "$output"
+  assert_success
+  assert_output "$(printf '500 5.5.2 Syntax error: line too long\n421 4.4.2 Idle timeout, closing connection')"
+  [ ! -s "$FAKE_LOG" ]
+  wait_sessions_gone 5
+  grep -q 'session ended: .*exit code 99' "$SERVER_LOG"
 }
 
 # ------------------------------------------------------------------ bad lines
@@ -213,37 +243,43 @@ c.send("c LOGOUT\r\n"); print(c.line().rstrip())'
 
 # ------------------------------------------------------------------ keep-alive and bursts
 
-@test "hostile: a NOOP keep-alive loop: every NOOP answered, memory flat (the proxy sets no limit on it)" {
-  # Documents what the code does: the idle deadline restarts with every
-  # byte, and nothing counts commands, so a NOOP loop holds a session (and
-  # its backend) as long as the client wants. Memory must not grow with it.
+@test "hostile: a NOOP keep-alive loop: 100 commands without mail are answered, the next gets 421 4.7.0; memory flat" {
+  # Each command restarts the idle deadline: without a count, a loop of
+  # NOOPs (or RSETs, or refused lines) would hold the session and its
+  # backend for ever. MAIL starts the count again.
   hostile_server smtpd-starttls fault-smtpd.py -t 1000
   run hc '
-c.reply(); c.cmd("EHLO x")
-first = None
-t0 = time.monotonic()
-n = 0
-while time.monotonic() - t0 < 3:            # three idle deadlines
+c.reply(); c.cmd("EHLO x")                      # 1
+for i in range(90):                              # 91
     assert c.cmd("NOOP") == "250 2.0.0 ok\r\n"
-    n += 1
-    if n == 100: first = rss()
-    time.sleep(0.002)
+first = rss()
+assert c.cmd("MAIL FROM:<a@b>").startswith("250")   # back to 0
+for i in range(50):                              # 50
+    assert c.cmd("RSET") == "250 2.0.0 ok\r\n"
+c.send(b"NO\0OP\r\n"); assert c.line().startswith("500 ")   # 51: refused lines count too
+for i in range(49):                              # 100
+    assert c.cmd("NOOP") == "250 2.0.0 ok\r\n"
 last = rss()
-print("noops", n, "rss", first, last, file=sys.stderr)
-assert n > 500, n
-assert last < BOUND and last - first < 1024, (first, last)
-print(c.cmd("QUIT").rstrip())'
+print(c.cmd("NOOP").rstrip())                    # 101
+got, _ = c.eof(5)
+assert got == b"", got
+assert last < BOUND and last - first < 1024, (first, last)'
   echo "$output"
   assert_success
-  assert_line "221 2.0.0 bye"
+  assert_output "421 4.7.0 Too many commands without mail, closing connection"
+  [ "$(grep -c '^NOOP' "$FAKE_LOG")" = 139 ]
+  wait_sessions_gone 5
+  grep -q 'too many commands without a mail transaction' "$SERVER_LOG"
 }
 
-@test "hostile: a huge pipelined burst (1000000 commands, 13 MB) the client does not read: the proxy stops reading it, memory bounded, then every reply arrives in order" {
+@test "hostile: a huge pipelined burst (1000000 RCPTs, 21 MB) the client does not read: the proxy stops reading it, memory bounded, then every reply arrives in order" {
+  # RCPT: recipients are part of a mail transaction (NOOPs would meet the
+  # limit on commands without mail).
   hostile_server smtpd-starttls fault-smtpd.py
   run hc '
-c.reply(); c.cmd("EHLO x")
+c.reply(); c.cmd("EHLO x"); c.cmd("MAIL FROM:<a@b>")
 N = 1000000
-burst = b"".join(b"NOOP %d\r\n" % i for i in range(N))
+burst = b"".join(b"RCPT TO:<%d@x>\r\n" % i for i in range(N))
 s = c.sock
 sent = 0
 while sent < len(burst):
@@ -279,6 +315,6 @@ print(c.line().rstrip())'
   echo "$output"
   assert_success
   assert_output --partial "221 2.0.0 bye"
-  [ "$(grep -c '^NOOP ' "$FAKE_LOG")" -eq 1000000 ]
+  [ "$(grep -c '^RCPT TO:' "$FAKE_LOG")" -eq 1000000 ]
   wait_sessions_gone 5
 }
