@@ -178,7 +178,13 @@ def machine_limits(tools, runs, quick):
     res["aes"] = speeds
     size = 1 << 30 if quick else 4 << 30
     res["pipe"] = [float(ustbench(tools, "pipe", size)["mb_per_second"]) for _ in range(runs)]
+    # the size the engine gives its application pipe in a bulk transfer
+    res["pipe256"] = [float(ustbench(tools, "pipe", size, 256 << 10)["mb_per_second"]) for _ in range(runs)]
     res["tcp"] = [float(ustbench(tools, "tcp", size)["mb_per_second"]) for _ in range(runs)]
+    # what a program costs before it does anything: a session runs four (ucspitlsd,
+    # the proxy, the backend, the engine); sink-smtpd is static and ends at EOF on stdin
+    ex = [ustbench(tools, "exec", 200 if quick else 500, os.path.join(tools, "sink-smtpd")) for _ in range(runs)]
+    res["exec"] = [float(e["ms_per_exec"]) + float(e["ms_per_fork_parent"]) for e in ex]
     return res
 
 
@@ -276,7 +282,13 @@ def main():
         w("|---|---|")
         w(f"| `openssl speed -evp aes-128-gcm -bytes 16384` (one core) | {fmt(lim['aes'])} |")
         w(f"| pipe, 64 KiB writes, two processes | {fmt(lim['pipe'])} |")
+        w(f"| pipe grown to 256 KiB (as the engine's in a bulk transfer), 64 KiB writes | {fmt(lim['pipe256'])} |")
         w(f"| loopback TCP, 64 KiB writes, two processes | {fmt(lim['tcp'])} |")
+        w()
+        w(f"fork + exec + exit of a static program that does nothing (`sink-smtpd` at EOF): "
+          f"{fmt(lim['exec'], 2)} ms of CPU. A STARTTLS session runs four programs "
+          f"(ucspitlsd, the proxy, the backend, the engine): about {4 * med(lim['exec'])[0]:.1f} ms "
+          f"of each session's server CPU is this, before any work.")
         w()
         w(f"## Bulk: one {bulk_size >> 20} MiB message through SMTP DATA")
         w()
@@ -348,7 +360,7 @@ def main():
         w()
         w("```")
         w(f"openssl speed -elapsed -seconds {1 if a.quick else 2} -bytes 16384 -evp aes-128-gcm")
-        w("ustbench pipe|tcp BYTES")
+        w("ustbench pipe BYTES [262144]; ustbench tcp BYTES; ustbench exec N sink-smtpd")
         w("tcpserver -1 -R -H -l0 -c 400 127.0.0.1 0 ucspitlsd smtpd-starttls [-d] sink-smtpd   # CERTFILE, KEYFILE set")
         w("tcpserver -1 -R -H -l0 -c 400 127.0.0.1 0 tlsd sink-smtpd")
         w("tcpserver -1 -R -H -l0 -c 400 127.0.0.1 0 stunnel4 stunnel.conf   # inetd mode, exec = sink-smtpd")

@@ -11,8 +11,12 @@
    ustbench idle HOST PORT N
        opens N STARTTLS sessions up to the EHLO after the handshake, prints
        "ready", holds them until stdin reaches EOF, then QUITs them all.
-   ustbench pipe BYTES / ustbench tcp BYTES
-       throughput of a pipe / of loopback TCP between two processes. */
+   ustbench pipe BYTES [PIPESIZE] / ustbench tcp BYTES
+       throughput of a pipe (of PIPESIZE bytes, F_SETPIPE_SZ) / of loopback
+       TCP between two processes.
+   ustbench exec N PROG
+       CPU time of fork, exec and exit of PROG (stdin and stdout /dev/null),
+       N times: what each program of a session costs before it does anything. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -298,11 +304,40 @@ static int cmd_tcp (unsigned long long bytes)
   return transfer(r, w, bytes, "tcp") ;
 }
 
-static int cmd_pipe (unsigned long long bytes)
+static int cmd_pipe (unsigned long long bytes, int size)
 {
   int p[2] ;
   if (pipe(p) < 0) die("pipe") ;
+  if (size && fcntl(p[1], F_SETPIPE_SZ, size) < 0) die("F_SETPIPE_SZ") ;
   return transfer(p[0], p[1], bytes, "pipe") ;
+}
+
+static double cpu_of (struct rusage const *ru)
+{
+  return ru->ru_utime.tv_sec + ru->ru_stime.tv_sec + (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6 ;
+}
+
+static int cmd_exec (unsigned long n, char const *prog)
+{
+  struct rusage self, kids ;
+  int null = open("/dev/null", O_RDWR) ;
+  if (null < 0) die("open /dev/null") ;
+  for (unsigned long i = 0 ; i < n ; i++)
+  {
+    pid_t pid = fork() ;
+    if (pid < 0) die("fork") ;
+    if (!pid)
+    {
+      dup2(null, 0) ; dup2(null, 1) ;
+      execl(prog, prog, (char *)0) ;
+      _exit(127) ;
+    }
+    if (waitpid(pid, 0, 0) < 0) die("waitpid") ;
+  }
+  getrusage(RUSAGE_SELF, &self) ;
+  getrusage(RUSAGE_CHILDREN, &kids) ;
+  printf("execs=%lu\nms_per_exec=%.3f\nms_per_fork_parent=%.3f\n", n, cpu_of(&kids) * 1e3 / n, cpu_of(&self) * 1e3 / n) ;
+  return 0 ;
 }
 
 static void usage (void)
@@ -310,7 +345,8 @@ static void usage (void)
   fprintf(stderr, "usage: ustbench sessions HOST PORT N CONC starttls|tls|plain\n"
                   "       ustbench bulk HOST PORT BYTES starttls|tls|plain\n"
                   "       ustbench idle HOST PORT N\n"
-                  "       ustbench pipe BYTES | ustbench tcp BYTES\n") ;
+                  "       ustbench pipe BYTES [PIPESIZE] | ustbench tcp BYTES\n"
+                  "       ustbench exec N PROG\n") ;
   exit(100) ;
 }
 
@@ -318,7 +354,8 @@ int main (int argc, char **argv)
 {
   signal(SIGPIPE, SIG_IGN) ;
   if (argc < 3) usage() ;
-  if (!strcmp(argv[1], "pipe")) return cmd_pipe(strtoull(argv[2], 0, 10)) ;
+  if (!strcmp(argv[1], "pipe")) return cmd_pipe(strtoull(argv[2], 0, 10), argc > 3 ? atoi(argv[3]) : 0) ;
+  if (!strcmp(argv[1], "exec") && argc > 3) return cmd_exec(strtoul(argv[2], 0, 10), argv[3]) ;
   if (!strcmp(argv[1], "tcp")) return cmd_tcp(strtoull(argv[2], 0, 10)) ;
   if (argc < 5) usage() ;
   tls_setup() ;
