@@ -14,9 +14,10 @@
    ustbench pipe BYTES [PIPESIZE] / ustbench tcp BYTES
        throughput of a pipe (of PIPESIZE bytes, F_SETPIPE_SZ) / of loopback
        TCP between two processes.
-   ustbench exec N PROG
-       CPU time of fork, exec and exit of PROG (stdin and stdout /dev/null),
-       N times: what each program of a session costs before it does anything. */
+   ustbench exec N PROG [ARG...]
+       CPU time of fork, exec and exit of PROG (stdin, stdout, stderr /dev/null),
+       N times: what each program of a session costs before it does anything.
+   Bulk also prints the client's own CPU time (client_cpu_seconds). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
@@ -206,12 +207,18 @@ static int cmd_sessions (char const *host, unsigned short port, unsigned int n, 
   return 0 ;
 }
 
+static double cpu_of (struct rusage const *ru)
+{
+  return ru->ru_utime.tv_sec + ru->ru_stime.tv_sec + (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6 ;
+}
+
 static int cmd_bulk (char const *host, unsigned short port, unsigned long long bytes, char const *mode)
 {
   static conn c ;
   static char chunk[CHUNK] ;
   unsigned long long left = bytes ;
-  double t0 ;
+  double t0, c0 ;
+  struct rusage ru ;
   /* 78-byte lines of letters + CRLF: never a leading dot, never a bare LF. */
   for (size_t i = 0 ; i < CHUNK ; i++) chunk[i] = (i % 80 == 78) ? '\r' : (i % 80 == 79) ? '\n' : 'a' + i % 26 ;
   session_open(&c, host, port, mode) ;
@@ -222,6 +229,8 @@ static int cmd_bulk (char const *host, unsigned short port, unsigned long long b
   says(&c, "DATA\r\n") ;
   expect(&c, '3', "DATA") ;
   t0 = now() ;
+  getrusage(RUSAGE_SELF, &ru) ;
+  c0 = cpu_of(&ru) ;
   while (left)
   {
     size_t n = left < CHUNK ? (size_t)left : CHUNK ;
@@ -234,7 +243,9 @@ static int cmd_bulk (char const *host, unsigned short port, unsigned long long b
   expect(&c, '2', "end of data") ;
   {
     double t = now() - t0 ;
-    printf("bytes=%llu\nseconds=%.6f\nmb_per_second=%.1f\n", bytes - left, t, (bytes - left) / t / 1e6) ;
+    getrusage(RUSAGE_SELF, &ru) ;
+    printf("bytes=%llu\nseconds=%.6f\nmb_per_second=%.1f\nclient_cpu_seconds=%.6f\n",
+      bytes - left, t, (bytes - left) / t / 1e6, cpu_of(&ru) - c0) ;
   }
   session_close(&c) ;
   return 0 ;
@@ -312,12 +323,7 @@ static int cmd_pipe (unsigned long long bytes, int size)
   return transfer(p[0], p[1], bytes, "pipe") ;
 }
 
-static double cpu_of (struct rusage const *ru)
-{
-  return ru->ru_utime.tv_sec + ru->ru_stime.tv_sec + (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6 ;
-}
-
-static int cmd_exec (unsigned long n, char const *prog)
+static int cmd_exec (unsigned long n, char *const *argv)
 {
   struct rusage self, kids ;
   int null = open("/dev/null", O_RDWR) ;
@@ -328,8 +334,8 @@ static int cmd_exec (unsigned long n, char const *prog)
     if (pid < 0) die("fork") ;
     if (!pid)
     {
-      dup2(null, 0) ; dup2(null, 1) ;
-      execl(prog, prog, (char *)0) ;
+      dup2(null, 0) ; dup2(null, 1) ; dup2(null, 2) ;
+      execv(argv[0], argv) ;
       _exit(127) ;
     }
     if (waitpid(pid, 0, 0) < 0) die("waitpid") ;
@@ -346,7 +352,7 @@ static void usage (void)
                   "       ustbench bulk HOST PORT BYTES starttls|tls|plain\n"
                   "       ustbench idle HOST PORT N\n"
                   "       ustbench pipe BYTES [PIPESIZE] | ustbench tcp BYTES\n"
-                  "       ustbench exec N PROG\n") ;
+                  "       ustbench exec N PROG [ARG...]\n") ;
   exit(100) ;
 }
 
@@ -355,7 +361,7 @@ int main (int argc, char **argv)
   signal(SIGPIPE, SIG_IGN) ;
   if (argc < 3) usage() ;
   if (!strcmp(argv[1], "pipe")) return cmd_pipe(strtoull(argv[2], 0, 10), argc > 3 ? atoi(argv[3]) : 0) ;
-  if (!strcmp(argv[1], "exec") && argc > 3) return cmd_exec(strtoul(argv[2], 0, 10), argv[3]) ;
+  if (!strcmp(argv[1], "exec") && argc > 3) return cmd_exec(strtoul(argv[2], 0, 10), argv + 3) ;
   if (!strcmp(argv[1], "tcp")) return cmd_tcp(strtoull(argv[2], 0, 10)) ;
   if (argc < 5) usage() ;
   tls_setup() ;
