@@ -148,6 +148,11 @@ extern void bsb_policy_init (bsb_policy *p, tlsconf const *conf, bsb_keypair con
 /* ---------------------------------------------------------------------- */
 /* The session. */
 
+/* The engine asks for a record header (5 bytes), then for the record body:
+   two reads per record. Reading the network in big chunks and handing the
+   engine what it asks for costs a memcpy instead of most of those syscalls. */
+#define BSB_READAHEAD 65536
+
 struct tlsb_s {
   tlsconf conf ;                   /* a copy: the caller's may go; its strings point into env/argv */
   int netr ;
@@ -162,7 +167,10 @@ struct tlsb_s {
   bsb_keypair keypairs[TLSCONF_KEYPAIRS_MAX] ;
   unsigned int nkeypairs ;         /* loaded pairs (server: all; client: 0 or 1) */
   bsb_trust trust ;
-  unsigned char *iobuf ;           /* BR_SSL_BUFSIZE_BIDI bytes */
+  unsigned char *iobuf ;           /* BR_SSL_BUFSIZE_BIDI bytes, then the read-ahead buffer */
+  unsigned char *rahead ;          /* BSB_READAHEAD bytes read from the network, not yet given to the engine */
+  size_t rpos ;                    /* rahead[rpos..rlen) is pending */
+  size_t rlen ;
   int handshake_done ;
   int close_sent ;                 /* br_ssl_engine_close was called */
   int write_failed ;               /* the network refused a write: nothing more can go out */

@@ -32,22 +32,34 @@ static net_result send_records (tlsb *s)
   }
 }
 
-/* Reads once into the engine's record buffer, which then processes the bytes. */
+/* Gives the engine what it asks for from the read-ahead buffer, reading the
+   network (once, as much as comes) when that buffer is empty. */
 static net_result recv_records (tlsb *s)
 {
-  size_t len ;
+  size_t len, n ;
   unsigned char *buf = br_ssl_engine_recvrec_buf(s->eng, &len) ;
   if (!buf) return NET_DONE ;
-  for (;;)
+  if (s->rpos == s->rlen)
   {
-    ssize_t r = read(s->netr, buf, len) ;
-    if (r > 0) { br_ssl_engine_recvrec_ack(s->eng, (size_t)r) ; return NET_DONE ; }
-    if (!r) return NET_EOF ;
-    if (errno == EINTR) continue ;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return NET_AGAIN ;
-    bsb_error(s, "read from the network: ", strerror(errno), (char const *)0) ;
-    return NET_ERROR ;
+    ssize_t r ;
+    s->rpos = s->rlen = 0 ;
+    for (;;)
+    {
+      r = read(s->netr, s->rahead, BSB_READAHEAD) ;
+      if (r > 0) break ;
+      if (!r) return NET_EOF ;
+      if (errno == EINTR) continue ;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return NET_AGAIN ;
+      bsb_error(s, "read from the network: ", strerror(errno), (char const *)0) ;
+      return NET_ERROR ;
+    }
+    s->rlen = (size_t)r ;
   }
+  n = s->rlen - s->rpos < len ? s->rlen - s->rpos : len ;
+  memcpy(buf, s->rahead + s->rpos, n) ;
+  s->rpos += n ;
+  br_ssl_engine_recvrec_ack(s->eng, n) ;
+  return NET_DONE ;
 }
 
 static tlsb_status engine_failed (tlsb *s)

@@ -35,8 +35,9 @@ int tlsb_new (tlsb **sp, tlsconf const *conf, int netr, int netw, char const **w
   }
   s = calloc(1, sizeof(*s)) ;
   if (!s) { *why = "out of memory" ; return UST_EXIT_SYS ; }
-  s->iobuf = malloc(BR_SSL_BUFSIZE_BIDI) ;
+  s->iobuf = malloc(BR_SSL_BUFSIZE_BIDI + BSB_READAHEAD) ;
   if (!s->iobuf) { free(s) ; *why = "out of memory" ; return UST_EXIT_SYS ; }
+  s->rahead = s->iobuf + BR_SSL_BUFSIZE_BIDI ;
   s->conf = *conf ;
   s->netr = netr ;
   s->netw = netw ;
@@ -66,7 +67,7 @@ void tlsb_free (tlsb *s)
   bsb_x509_free(&s->x509) ;
   if (s->iobuf)
   {
-    explicit_bzero(s->iobuf, BR_SSL_BUFSIZE_BIDI) ;
+    explicit_bzero(s->iobuf, BR_SSL_BUFSIZE_BIDI + BSB_READAHEAD) ;
     free(s->iobuf) ;
   }
   explicit_bzero(s, sizeof(*s)) ;  /* session keys live in the engine context */
