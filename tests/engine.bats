@@ -333,6 +333,30 @@ engine_conf() {
   assert_failure 96
 }
 
+@test "configuration: an EC certificate with another P-256 key is exit 96, whatever form the key takes" {
+  local k
+  openssl ec -in "$CERTS/mail.key" -out "$T/mail.sec1.key" 2>/dev/null
+  openssl ec -in "$CERTS/mail.key" -no_public -out "$T/mail.nopub.key" 2>/dev/null
+  openssl pkcs8 -topk8 -nocrypt -in "$T/mail.nopub.key" -out "$T/mail.p8nopub.key"
+  for k in "$CERTS/mail.key" "$T/mail.sec1.key" "$T/mail.nopub.key" "$T/mail.p8nopub.key"; do
+    engine_conf CERTFILE="$CERTS/server-ec.pem" KEYFILE="$k" -- "$UST_BIN/tlsd-io" 3 4
+    echo "KEYFILE=$k: status $status: $output"
+    assert_failure 96
+    assert_output --partial "$k"
+  done
+}
+
+@test "configuration: an EC key as PKCS#8 or SEC1, PEM or DER, with or without its public key, serves its certificate" {
+  local k
+  for k in server-ec.key server-ec.key.der server-ec.sec1.key server-ec.nopub.key server-ec.p8nopub.key server-ec.nopub.der; do
+    start_server CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/$k" -- "$UST_BIN/tlsd" echo "served with $k"
+    run s_client -servername localhost </dev/null
+    echo "KEYFILE=$k: status $status: $output"
+    assert_output --partial "Verification: OK"
+    assert_output --partial "served with $k"
+  done
+}
+
 @test "configuration: a broken SNI pair is exit 96, naming its file" {
   engine_conf "${EC[@]}" "CERTFILE:mail.example.org=$CERTS/mail.pem" "KEYFILE:mail.example.org=$CERTS/broken.key" -- "$UST_BIN/tlsd-io" 3 4
   assert_failure 96

@@ -10,6 +10,10 @@
 #   server-ec.{pem,key}      ECDSA P-256, CN/SAN localhost + IP 127.0.0.1
 #   server-rsa.{pem,key}     RSA-2048, same names
 #   server-ec.der server-ec.key.der   DER forms of server-ec
+#   server-ec.sec1.key       its key as SEC1 ("EC PRIVATE KEY", public key inside)
+#   server-ec.nopub.key      SEC1 without the public key
+#   server-ec.p8nopub.key    PKCS#8 without the public key
+#   server-ec.nopub.der      SEC1 DER without the public key
 #   chain.pem chain-leaf.key a leaf signed by int (CN localhost), file = leaf + int
 #   mail.{pem,key}           mail.example.org (ECDSA)
 #   other.{pem,key}          other.example.org (RSA-2048)
@@ -103,6 +107,10 @@ leaf client2 ec "/O=UST Other/CN=UST Untrusted Client" v3_client ca2
 
 openssl x509 -in server-ec.pem -outform DER -out server-ec.der
 openssl pkey -in server-ec.key -outform DER -out server-ec.key.der
+openssl ec -in server-ec.key -out server-ec.sec1.key 2>/dev/null
+openssl ec -in server-ec.key -no_public -out server-ec.nopub.key 2>/dev/null
+openssl ec -in server-ec.key -no_public -outform DER -out server-ec.nopub.der 2>/dev/null
+openssl pkcs8 -topk8 -nocrypt -in server-ec.nopub.key -out server-ec.p8nopub.key
 
 mkdir -p cadir
 cp ca.pem cadir/ca.pem

@@ -62,6 +62,8 @@ typedef struct bsb_keypair_s {
   unsigned char *keydata ;       /* the private key bytes, owned, wiped on free */
   size_t keydata_len ;
   unsigned int issuer_key_type ; /* key type of the leaf's signer (BR_KEYTYPE_*), for EC client auth */
+  unsigned char ecpub[BR_EC_KBUF_PUB_MAX_SIZE] ;  /* EC: the public key stored in the key file, if any */
+  size_t ecpub_len ;             /* 0: the file has none */
 } bsb_keypair ;
 
 /* Loads kp->certfile (PEM or DER, chain leaf first) and kp->keyfile (PEM or
