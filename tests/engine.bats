@@ -262,6 +262,29 @@ engine_conf() {
   refute_line --partial CAFILE=
 }
 
+@test "tlsc: session tickets and the server's first data in one read: the data is delivered at once" {
+  # The server's tickets and "hello" reach the client's engine while it is
+  # stopped, so that one read takes them all; the server then waits for an
+  # answer, so nothing more arrives to wake a poll.
+  [ "$TLS_VERSION" = TLSv1.3 ] || skip "TLS 1.2 (BearSSL): no records after the handshake; the client finishes last"
+  "$PY" "$SCRIPTS/late-flight-server.py" "$CERTS/server-ec.pem" "$CERTS/server-ec.key" "$T" >"$T/server.out" 2>&1 &
+  SERVER_PIDS+=("$!")
+  wait_file "$T/server.out" 10
+  PORT=$(head -n1 "$T/server.out")
+  tagged timeout 15 tcpclient -R -H -l0 127.0.0.1 "$PORT" env CAFILE="$CERTS/ca.pem" "$UST_BIN/tlsc" -k localhost \
+    bash -c 'echo up >"$0/started"; read -r line <&6; echo "client got: $line"; echo bye >&7' "$T" >"$T/client.out" 2>&1 &
+  wait_file "$T/started" 10
+  engine=$(wait_pid_named tlsc-io 5)
+  kill -STOP "$engine"
+  touch "$T/go"
+  wait_file "$T/sent" 10
+  kill -CONT "$engine"
+  wait_grep '^server got:' "$T/server.out" 10 || { cat "$T/client.out" "$T/server.out"; false; }
+  run cat "$T/client.out" "$T/server.out"
+  assert_line "client got: hello"
+  assert_line "server got: bye"
+}
+
 @test "tlsc: a server certificate from another CA is rejected: exit 98, prog never runs" {
   start_s_server -cert "$CERTS/server-ec.pem" -key "$CERTS/server-ec.key" -rev
   run tcp_client env CAFILE="$CERTS/ca2.pem" "$UST_BIN/tlsc" -k localhost touch "$T/ran"

@@ -1,23 +1,32 @@
 /* io.c: the non-blocking steps of a libtls session, over our own read/write callbacks. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "libtls-internal.h"
+
+/* Hands libtls up to len bytes of src[*pos, end). */
+static ssize_t give (char const *src, size_t *pos, size_t end, void *buf, size_t len)
+{
+  size_t n = end - *pos ;
+  if (n > len) n = len ;
+  memcpy(buf, src + *pos, n) ;
+  *pos += n ;
+  return (ssize_t)n ;
+}
 
 ssize_t libtls_read_cb (struct tls *ctx, void *buf, size_t len, void *arg)
 {
   tlsb *s = arg ;
   ssize_t r ;
+  int ahead ;
   (void)ctx ;
-  if (s->hello_pos < s->hello_len)
-  {
-    size_t n = s->hello_len - s->hello_pos ;
-    if (n > len) n = len ;
-    memcpy(buf, s->hello + s->hello_pos, n) ;
-    s->hello_pos += n ;
-    return (ssize_t)n ;
-  }
-  do r = read(s->netr, buf, len) ;
+  if (s->hello_pos < s->hello_len) return give(s->hello, &s->hello_pos, s->hello_len, buf, len) ;
+  if (s->rpos < s->rlen) return give(s->rahead, &s->rpos, s->rlen, buf, len) ;
+  /* a big read goes straight to libtls; a small one fills the read-ahead */
+  if (len < LIBTLS_READAHEAD && !s->rahead) s->rahead = malloc(LIBTLS_READAHEAD) ;
+  ahead = len < LIBTLS_READAHEAD && s->rahead ;
+  do r = read(s->netr, ahead ? s->rahead : buf, ahead ? LIBTLS_READAHEAD : len) ;
   while (r < 0 && errno == EINTR) ;
   if (r < 0 && errno == EAGAIN) return TLS_WANT_POLLIN ;
   if (!r)
@@ -28,7 +37,10 @@ ssize_t libtls_read_cb (struct tls *ctx, void *buf, size_t len, void *arg)
     s->raw_eof = 1 ;
     return TLS_WANT_POLLIN ;
   }
-  return r ;
+  if (r < 0 || !ahead) return r ;
+  s->rpos = 0 ;
+  s->rlen = (size_t)r ;
+  return give(s->rahead, &s->rpos, s->rlen, buf, len) ;
 }
 
 ssize_t libtls_write_cb (struct tls *ctx, void const *buf, size_t len, void *arg)
@@ -84,6 +96,17 @@ static tlsb_status accept_conn (tlsb *s)
   return TLSB_DONE ;
 }
 
+/* Calls a libtls step again while it says "want read" but took bytes from
+   the read-ahead buffer and more wait there. libtls turns OpenSSL's
+   AUTO_RETRY off: after a record that holds no data for the caller (a TLS
+   1.3 ticket, a key update) it stops and says "want read", and the next
+   records, already in our buffer, are where no poll of the socket sees them. */
+#define AHEAD_RETRY(s, r, call) do { \
+  size_t pos_, len_ ; \
+  do { pos_ = (s)->rpos ; len_ = (s)->rlen ; r = (call) ; } \
+  while (r == TLS_WANT_POLLIN && (s)->rpos < (s)->rlen && ((s)->rpos != pos_ || (s)->rlen != len_)) ; \
+} while (0)
+
 tlsb_status tlsb_handshake (tlsb *s)
 {
   int r ;
@@ -92,7 +115,7 @@ tlsb_status tlsb_handshake (tlsb *s)
     tlsb_status st = accept_conn(s) ;
     if (st != TLSB_DONE) return st ;
   }
-  r = tls_handshake(s->conn) ;
+  AHEAD_RETRY(s, r, tls_handshake(s->conn)) ;
   if (!r) return TLSB_DONE ;
   if (s->raw_eof && r != TLS_WANT_POLLOUT) { libtls_seterr(s, "TLS handshake", "the peer closed the connection") ; return TLSB_ERROR ; }
   return want(s, r, "TLS handshake") ;
@@ -100,7 +123,8 @@ tlsb_status tlsb_handshake (tlsb *s)
 
 tlsb_status tlsb_read (tlsb *s, char *buf, size_t len, size_t *got)
 {
-  ssize_t r = tls_read(s->conn, buf, len) ;
+  ssize_t r ;
+  AHEAD_RETRY(s, r, tls_read(s->conn, buf, len)) ;
   *got = 0 ;
   if (r > 0) { *got = (size_t)r ; return TLSB_DONE ; }
   if (!r) return TLSB_EOF ;  /* close_notify: the read callback never reports EOF to libtls */
@@ -110,7 +134,8 @@ tlsb_status tlsb_read (tlsb *s, char *buf, size_t len, size_t *got)
 
 tlsb_status tlsb_write (tlsb *s, char const *buf, size_t len, size_t *put)
 {
-  ssize_t r = tls_write(s->conn, buf, len) ;
+  ssize_t r ;
+  AHEAD_RETRY(s, r, tls_write(s->conn, buf, len)) ;
   *put = 0 ;
   if (r > 0) { *put = (size_t)r ; return TLSB_DONE ; }
   return want(s, r, "TLS write") ;
@@ -133,7 +158,7 @@ tlsb_status tlsb_close_notify (tlsb *s)
 {
   int r ;
   if (s->closed_notify) return TLSB_DONE ;
-  r = tls_close(s->conn) ;
+  AHEAD_RETRY(s, r, tls_close(s->conn)) ;
   if (!r) { s->closed_notify = 1 ; return TLSB_DONE ; }
   return want(s, r, "TLS close") ;
 }

@@ -9,6 +9,9 @@
 #include "tlsconf.h"
 
 #define HELLO_MAX (16384 + 5)  /* one TLS record: where the ClientHello's SNI is looked for */
+/* OpenSSL reads a record header, then its body: two reads per record. The
+   read callback reads the network this much at a time instead. */
+#define LIBTLS_READAHEAD 65536
 
 struct tlsb_s {
   tlsconf const *conf ;
@@ -21,6 +24,8 @@ struct tlsb_s {
   int raw_eof ;               /* the read callback saw EOF on netr (and hid it from libtls) */
   char hello[HELLO_MAX] ;     /* server: the first record, read before libtls sees it */
   size_t hello_len, hello_pos ;
+  char *rahead ;              /* LIBTLS_READAHEAD bytes, allocated at the first read after the ClientHello */
+  size_t rpos, rlen ;         /* rahead[rpos..rlen) read from the network, not yet given to libtls */
   char err[512] ;
 } ;
 

@@ -55,5 +55,6 @@ void tlsb_free (tlsb *s)
     if (s->ctx[i]) tls_free(s->ctx[i]) ;
     if (s->cfg[i]) tls_config_free(s->cfg[i]) ;
   }
+  free(s->rahead) ;
   free(s) ;
 }
