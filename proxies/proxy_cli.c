@@ -1,10 +1,55 @@
 /* proxy_cli.c: the command line every proxy program shares. */
+#include <string.h>
 #include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
 #include "exitcodes.h"
 #include "proxy.h"
+#include "tlsconf.h"
 #include "ust.h"
+#include "wrapper.h"
+
+#define USAGE_TAIL " [ -T ] [ -d ] [ -C ] [ -t ms ] [ -l bytes ] [ -v n ] [ -- ] prog..."
+
+/* -C: the proxy is its own UCSPI-TLS controller, as if started by
+   `ucspitlsd` with its defaults: one program start less per session. The
+   controller child gets envp (the engine needs the TLS variables); the
+   proxy and its backend get envp without them, plus the SSL* descriptors. */
+static int own_controller (proxy_protocol const *proto, proxy_options const *o, char const *const *argv, char const *const *envp)
+{
+  wrapper w ;
+  tlsconf conf ;
+  char const *why ;
+  int fds[3] ;
+  char vars[3][32] ;
+  char vbuf[UINT_FMT] ;
+  size_t n = 0 ;
+  static char const *const stale[] = { "SSLCTLFD", "SSLREADFD", "SSLWRITEFD", "SSLHANDOFF", 0 } ;
+  if (ust_getenv(envp, "SSLCTLFD")) strerr_dief(UST_EXIT_USAGE, "-C: already under a UCSPI-TLS controller (SSLCTLFD is set)") ;
+  memset(&conf, 0, sizeof(conf)) ;
+  conf.role = TLSCONF_SERVER ;
+  /* what the engine would refuse at STARTTLS is refused now */
+  if (tlsconf_from_env(&conf, envp, &why) < 0) strerr_dief(UST_EXIT_USAGE, "-C: bad TLS environment: ", why) ;
+  wrapper_defaults(&w, TLSCONF_SERVER) ;
+  w.verbosity = o->verbosity ;
+  if (o->verbosity != 1)
+  {
+    vbuf[uint_fmt(vbuf, o->verbosity)] = 0 ;
+    w.engine_args[w.nengine_args++] = "-v" ;
+    w.engine_args[w.nengine_args++] = vbuf ;
+  }
+  wrapper_controller_spawn(&w, envp, fds) ;
+  wrapper_controller_vars(fds, vars) ;
+  while (envp[n]) n++ ;
+  {
+    char const *env[n + 5] ;
+    int k = ust_env_filter(env, n + 1, envp, 0, stale) ;
+    if (k < 0) strerr_dief(UST_EXIT_SYS, "environment too large") ;
+    env[k++] = vars[0] ; env[k++] = vars[1] ; env[k++] = vars[2] ; env[k++] = "SSLHANDOFF=1" ;
+    env[k] = 0 ;
+    return proxy_main(proto, o, argv, env) ;
+  }
+}
 
 static unsigned int uint_arg (char const *s, char const *opt)
 {
@@ -19,15 +64,17 @@ int proxy_cli_main (proxy_program const *prog, int argc, char const *const *argv
   proxy_protocol proto ;
   unsigned int line_max = prog->line_max ;
   subgetopt l = SUBGETOPT_ZERO ;
+  int controller = 0 ;
   PROG = prog->name ;
   for (;;)
   {
-    int opt = subgetopt_r(argc, argv, "Tdt:l:v:", &l) ;
+    int opt = subgetopt_r(argc, argv, "TdCt:l:v:", &l) ;
     if (opt == -1) break ;
     switch (opt)
     {
       case 'T' : o.require_tls = 1 ; break ;
       case 'd' : o.stay = 1 ; break ;
+      case 'C' : controller = 1 ; break ;
       case 't' : o.idle_ms = uint_arg(l.arg, "-t") ; break ;
       case 'l' :
       {
@@ -38,10 +85,11 @@ int proxy_cli_main (proxy_program const *prog, int argc, char const *const *argv
         break ;
       }
       case 'v' : o.verbosity = uint_arg(l.arg, "-v") ; break ;
-      default : strerr_dief(UST_EXIT_USAGE, "usage: ", prog->name, " [ -T ] [ -d ] [ -t ms ] [ -l bytes ] [ -v n ] [ -- ] prog...") ;
+      default : strerr_dief(UST_EXIT_USAGE, "usage: ", prog->name, USAGE_TAIL) ;
     }
   }
-  if (l.ind >= argc) strerr_dief(UST_EXIT_USAGE, "usage: ", prog->name, " [ -T ] [ -d ] [ -t ms ] [ -l bytes ] [ -v n ] [ -- ] prog...") ;
+  if (l.ind >= argc) strerr_dief(UST_EXIT_USAGE, "usage: ", prog->name, USAGE_TAIL) ;
   prog->protocol(&proto, line_max) ;
+  if (controller) return own_controller(&proto, &o, argv + l.ind, envp) ;
   return proxy_main(&proto, &o, argv + l.ind, envp) ;
 }

@@ -46,12 +46,15 @@ assert_stayed() {
   assert_output 0
 }
 
-@test "handoff: smtp, backend without STARTTLS: the proxy leaves after the handshake; the session goes on byte-exact" {
-  FAKE_MODE=notls proxy_server smtpd-starttls fake-smtpd.py
+# smtp_handed_off START [options]: START (proxy_server or own_proxy_server)
+# runs smtpd-starttls before a backend without STARTTLS; a whole session
+# that the proxy leaves after the handshake.
+smtp_handed_off() {
+  FAKE_MODE=notls "$1" smtpd-starttls fake-smtpd.py "${@:2}"
   run py "$PROCS"'
 c.reply()
 assert "STARTTLS" in c.cmd("EHLO one.test")
-assert live("smtpd-starttls") == 1
+assert live("smtpd-starttls") >= 1   # with -C its controller child is one too
 assert c.cmd("STARTTLS").startswith("220 ")
 c.starttls(CA)
 r = c.cmd("EHLO two.test")
@@ -76,6 +79,10 @@ print(c.cmd("QUIT"), end="")'
   wait_sessions_gone 10
 }
 
+@test "handoff: smtp, backend without STARTTLS: the proxy leaves after the handshake; the session goes on byte-exact" {
+  smtp_handed_off proxy_server
+}
+
 @test "handoff: -d keeps the proxy in the path (a second STARTTLS is still the proxy's 503)" {
   FAKE_MODE=notls proxy_server smtpd-starttls fake-smtpd.py -d
   run py "$PROCS"'
@@ -92,8 +99,11 @@ c.cmd("QUIT")'
   assert_stayed
 }
 
-@test "handoff: a backend that advertises STARTTLS itself keeps the proxy filtering after TLS" {
-  proxy_server smtpd-starttls fake-smtpd.py
+# smtp_filtering START: START runs smtpd-starttls before a backend that
+# advertises STARTTLS itself; the proxy stays after TLS and answers a second
+# STARTTLS itself.
+smtp_filtering() {
+  "$1" smtpd-starttls fake-smtpd.py
   run py "$PROCS"'
 c.reply(); c.cmd("EHLO one.test")
 assert c.cmd("STARTTLS").startswith("220 ")
@@ -101,10 +111,16 @@ c.starttls(CA)
 r = c.cmd("EHLO two.test")
 assert "STARTTLS" not in r, r
 assert live("smtpd-starttls") == 1
-c.cmd("QUIT"); print("ok")'
+print(c.cmd("STARTTLS"), end="")
+c.cmd("QUIT")'
   echo "$output"
   assert_success
+  assert_output --partial "503 5.5.1 TLS is already active"
   assert_stayed
+}
+
+@test "handoff: a backend that advertises STARTTLS itself keeps the proxy filtering after TLS" {
+  smtp_filtering proxy_server
 }
 
 @test "handoff: STARTTLS before any EHLO (the backend's capabilities unseen): the proxy stays" {
@@ -136,8 +152,8 @@ print(c.cmd("QUIT"), end="")'
   assert_stayed
 }
 
-@test "handoff: imap, backend without STARTTLS: handed off; CAPABILITY, LOGIN and a literal FETCH after TLS" {
-  FAKE_MODE=notls proxy_server imapd-starttls fake-imapd.py
+imap_handed_off() {
+  FAKE_MODE=notls "$1" imapd-starttls fake-imapd.py
   run py "$PROCS"'
 c.line()
 c.send("a1 CAPABILITY\r\n")
@@ -158,8 +174,12 @@ c.send("a7 LOGOUT\r\n"); until_tag(c, "a7")'
   wait_sessions_gone 10
 }
 
-@test "handoff: pop3, backend without STLS: handed off after CAPA; RETR after TLS" {
-  FAKE_MODE=notls proxy_server pop3d-starttls fake-pop3d.py
+@test "handoff: imap, backend without STARTTLS: handed off; CAPABILITY, LOGIN and a literal FETCH after TLS" {
+  imap_handed_off proxy_server
+}
+
+pop3_handed_off() {
+  FAKE_MODE=notls "$1" pop3d-starttls fake-pop3d.py
   run py "$PROCS"'
 c.line()
 c.send("CAPA\r\n"); assert "STLS" in multiline(c)
@@ -175,6 +195,46 @@ c.cmd("QUIT")'
   assert_output --partial "line one"
   wait_grep 'session ended: tls .* \(direct handoff\)' "$SERVER_LOG" 10
   wait_sessions_gone 10
+}
+
+@test "handoff: pop3, backend without STLS: handed off after CAPA; RETR after TLS" {
+  pop3_handed_off proxy_server
+}
+
+# ------------------------------------------------------------- -C: no ucspitlsd
+
+@test "-C: smtpd-starttls as its own controller: handed off, byte-exact; no ucspitlsd; the backend sees no TLS variable" {
+  smtp_handed_off own_proxy_server
+  run grep -c ucspitlsd "$SERVER_LOG"
+  assert_output 0
+  # the fake backend wrote its environment's names at start
+  run cat "$T/backend.env"
+  refute_line --regexp '^(CERTFILE|KEYFILE|CAFILE|CADIR|TLS_UID|TLS_GID|SSLCTLFD|SSLREADFD|SSLWRITEFD|SSLHANDOFF)$'
+  assert_line FAKE_MODE
+}
+
+@test "-C: imapd-starttls as its own controller: handed off" {
+  imap_handed_off own_proxy_server
+}
+
+@test "-C: pop3d-starttls as its own controller: handed off" {
+  pop3_handed_off own_proxy_server
+}
+
+@test "-C: a backend that advertises STARTTLS itself keeps the proxy filtering after TLS (503 to a second STARTTLS)" {
+  smtp_filtering own_proxy_server
+}
+
+@test "-C: without a server certificate, or under a controller already, exit 100 at start with the reason" {
+  run tagged env -u CERTFILE -u KEYFILE "$UST_BIN/smtpd-starttls" -C true </dev/null
+  assert_failure 100
+  assert_output --partial "-C: bad TLS environment: no server certificate"
+  run tagged env CERTFILE="$CERTS/server-ec.pem" "$UST_BIN/imapd-starttls" -C true </dev/null
+  assert_failure 100
+  assert_output --partial KEYFILE
+  run tagged env CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" SSLCTLFD=3 "$UST_BIN/pop3d-starttls" -C true </dev/null
+  assert_failure 100
+  assert_output --partial "already under a UCSPI-TLS controller"
 }
 
 # An application of its own under ucspitlsd: says "go", hands off its own

@@ -38,6 +38,19 @@ extern void wrapper_exec_prog (wrapper const *w, char const *const *argv, char c
    engine on 0/1 (server) or 6/7 (client). */
 extern int wrapper_immediate_main (int argc, char const *const *argv, char const *const *envp, tlsconf_role role) ;
 
+/* Sets the defaults every wrapper starts from (wrapper_options does too). */
+extern void wrapper_defaults (wrapper *w, tlsconf_role role) ;
+
+/* The UCSPI-TLS controller up to its exec of the application: forks the
+   child that waits for the application's command and execs the engine with
+   envp. Returns in the parent with the application's ends, not close-on-exec:
+   fds[0] the control socket, fds[1] the read end, fds[2] the write end. Dies
+   111 on failure. */
+extern void wrapper_controller_spawn (wrapper const *w, char const *const *envp, int fds[3]) ;
+
+/* Writes "SSLCTLFD=n", "SSLREADFD=n", "SSLWRITEFD=n" for those fds into vars. */
+extern void wrapper_controller_vars (int const fds[3], char vars[3][32]) ;
+
 /* UCSPI-TLS controller (ucspitlsd, ucspitlsc): DESIGN.md §3. */
 extern int wrapper_controller_main (int argc, char const *const *argv, char const *const *envp, tlsconf_role role) ;
 

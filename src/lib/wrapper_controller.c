@@ -42,6 +42,7 @@ static ssize_t read_command (int ctl, char *c, int *fds, unsigned int *nfds)
 }
 
 /* The controller child: waits for the application's one command byte. */
+static void await_command (wrapper const *w, int ctl, int fdr, int fdw, char const *const *envp) __attribute__((noreturn)) ;
 static void await_command (wrapper const *w, int ctl, int fdr, int fdw, char const *const *envp)
 {
   char c ;
@@ -82,11 +83,9 @@ static void await_command (wrapper const *w, int ctl, int fdr, int fdw, char con
   }
 }
 
-int wrapper_controller_main (int argc, char const *const *argv, char const *const *envp, tlsconf_role role)
+void wrapper_controller_spawn (wrapper const *w, char const *const *envp, int fds[3])
 {
-  wrapper w ;
   int toeng[2], fromeng[2], ctl[2] ;
-  int i = wrapper_options(&w, argc, argv, role, role == TLSCONF_SERVER ? SERVER_USAGE : CLIENT_USAGE) ;
   pid_t pid ;
   if (pipecoe(toeng) < 0 || pipecoe(fromeng) < 0) strerr_diefsys(UST_EXIT_SYS, "pipe") ;
   if (ipc_pair_coe(ctl) < 0) strerr_diefsys(UST_EXIT_SYS, "socketpair") ;
@@ -96,17 +95,32 @@ int wrapper_controller_main (int argc, char const *const *argv, char const *cons
   {
     close(toeng[1]) ; close(fromeng[0]) ; close(ctl[0]) ;
     if (uncoe(toeng[0]) < 0 || uncoe(fromeng[1]) < 0) strerr_diefsys(UST_EXIT_SYS, "fcntl") ;
-    await_command(&w, ctl[1], toeng[0], fromeng[1], envp) ;
+    await_command(w, ctl[1], toeng[0], fromeng[1], envp) ;
   }
   close(toeng[0]) ; close(fromeng[1]) ; close(ctl[1]) ;
   if (uncoe(ctl[0]) < 0 || uncoe(fromeng[0]) < 0 || uncoe(toeng[1]) < 0) strerr_diefsys(UST_EXIT_SYS, "fcntl") ;
+  fds[0] = ctl[0] ; fds[1] = fromeng[0] ; fds[2] = toeng[1] ;
+}
+
+void wrapper_controller_vars (int const fds[3], char vars[3][32])
+{
+  static char const *const names[3] = { "SSLCTLFD=", "SSLREADFD=", "SSLWRITEFD=" } ;
+  for (unsigned int i = 0 ; i < 3 ; i++)
   {
-    char vars[3][32] ;
-    char const *extra[5] = { vars[0], vars[1], vars[2], "SSLHANDOFF=1", 0 } ;
-    size_t n ;
-    n = 9 ; memcpy(vars[0], "SSLCTLFD=", n) ; vars[0][n + uint_fmt(vars[0] + n, (unsigned int)ctl[0])] = 0 ;
-    n = 10 ; memcpy(vars[1], "SSLREADFD=", n) ; vars[1][n + uint_fmt(vars[1] + n, (unsigned int)fromeng[0])] = 0 ;
-    n = 11 ; memcpy(vars[2], "SSLWRITEFD=", n) ; vars[2][n + uint_fmt(vars[2] + n, (unsigned int)toeng[1])] = 0 ;
-    wrapper_exec_prog(&w, argv + i, envp, extra) ;
+    size_t n = strlen(names[i]) ;
+    memcpy(vars[i], names[i], n) ;
+    vars[i][n + uint_fmt(vars[i] + n, (unsigned int)fds[i])] = 0 ;
   }
+}
+
+int wrapper_controller_main (int argc, char const *const *argv, char const *const *envp, tlsconf_role role)
+{
+  wrapper w ;
+  int fds[3] ;
+  char vars[3][32] ;
+  char const *extra[5] = { vars[0], vars[1], vars[2], "SSLHANDOFF=1", 0 } ;
+  int i = wrapper_options(&w, argc, argv, role, role == TLSCONF_SERVER ? SERVER_USAGE : CLIENT_USAGE) ;
+  wrapper_controller_spawn(&w, envp, fds) ;
+  wrapper_controller_vars(fds, vars) ;
+  wrapper_exec_prog(&w, argv + i, envp, extra) ;
 }

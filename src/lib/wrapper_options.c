@@ -19,9 +19,8 @@ static unsigned int uint_arg (char const *s, char const *opt)
   return u ;
 }
 
-int wrapper_options (wrapper *w, int argc, char const *const *argv, tlsconf_role role, char const *usage)
+void wrapper_defaults (wrapper *w, tlsconf_role role)
 {
-  subgetopt l = SUBGETOPT_ZERO ;
   w->role = role ;
   w->nengine_args = 0 ;
   w->keep_tls_vars = 0 ;
@@ -29,6 +28,12 @@ int wrapper_options (wrapper *w, int argc, char const *const *argv, tlsconf_role
   w->netw = role == TLSCONF_SERVER ? 1 : 7 ;
   w->handshake_ms = ENGINE_HANDSHAKE_MS_DEFAULT ;
   w->verbosity = 1 ;
+}
+
+int wrapper_options (wrapper *w, int argc, char const *const *argv, tlsconf_role role, char const *usage)
+{
+  subgetopt l = SUBGETOPT_ZERO ;
+  wrapper_defaults(w, role) ;
   for (;;)
   {
     int opt = subgetopt_r(argc, argv, role == TLSCONF_SERVER ? "SsJjYyZzK:k:t:v:h" : "SsJjYyZzK:k:t:v:6:7:h", &l) ;

@@ -14,6 +14,9 @@ import stdio_smtp
 
 log = open(os.environ.get("FAKE_LOG", "/dev/null"), "ab", buffering=0)
 mode = os.environ.get("FAKE_MODE", "normal")
+if os.environ.get("FAKE_ENV"):  # the names in our environment, one per line
+    with open(os.environ["FAKE_ENV"], "w") as f:
+        f.write("".join(k + "\n" for k in os.environ))
 io = stdio_smtp.Stdio(log)
 say, fill, readline, readbody, readn = io.say, io.fill, io.readline, io.readbody, io.readn
 

@@ -18,6 +18,15 @@ proxy_server() {
     -- "$UST_BIN/ucspitlsd" -K 5000 -- "$UST_BIN/$proxy" -v 2 "$@" -- "$PY" "$SCRIPTS/$fake"
 }
 
+# own_proxy_server PROXY FAKE [proxy options...]: PROXY -C (its own
+# controller, no ucspitlsd) under tcpserver in front of FAKE.
+own_proxy_server() {
+  local proxy=$1 fake=$2
+  shift 2
+  start_server CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" FAKE_LOG="$FAKE_LOG" FAKE_MODE="${FAKE_MODE:-normal}" \
+    FAKE_ENV="$T/backend.env" -- "$UST_BIN/$proxy" -C -v 2 "$@" -- "$PY" "$SCRIPTS/$fake"
+}
+
 # py 'python code': runs code with c = a smtptest.Client connected to $PORT,
 # CA = the test CA, and the smtptest helpers imported.
 py() {
