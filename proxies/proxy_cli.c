@@ -22,9 +22,9 @@ static int own_controller (proxy_protocol const *proto, proxy_options const *o, 
   char const *why ;
   int fds[3] ;
   char vars[3][32] ;
+  char const *extra[5] ;
   char vbuf[UINT_FMT] ;
   size_t n = 0 ;
-  static char const *const stale[] = { "SSLCTLFD", "SSLREADFD", "SSLWRITEFD", "SSLHANDOFF", 0 } ;
   if (ust_getenv(envp, "SSLCTLFD")) strerr_dief(UST_EXIT_USAGE, "-C: already under a UCSPI-TLS controller (SSLCTLFD is set)") ;
   memset(&conf, 0, sizeof(conf)) ;
   conf.role = TLSCONF_SERVER ;
@@ -39,14 +39,12 @@ static int own_controller (proxy_protocol const *proto, proxy_options const *o, 
     w.engine_args[w.nengine_args++] = vbuf ;
   }
   wrapper_controller_spawn(&w, envp, fds) ;
-  wrapper_controller_vars(fds, vars) ;
+  wrapper_controller_vars(fds, vars, extra) ;
   while (envp[n]) n++ ;
   {
+    /* what ucspitlsd would give the proxy it execs */
     char const *env[n + 5] ;
-    int k = ust_env_filter(env, n + 1, envp, 0, stale) ;
-    if (k < 0) strerr_dief(UST_EXIT_SYS, "environment too large") ;
-    env[k++] = vars[0] ; env[k++] = vars[1] ; env[k++] = vars[2] ; env[k++] = "SSLHANDOFF=1" ;
-    env[k] = 0 ;
+    if (wrapper_prog_env(&w, envp, extra, env, n + 5) < 0) strerr_dief(UST_EXIT_SYS, "environment too large") ;
     return proxy_main(proto, o, argv, env) ;
   }
 }

@@ -28,6 +28,12 @@ extern int ust_env_filter (char const **out, size_t max, char const *const *envp
    into buf (size max). Returns 0, or -1 if it does not fit. */
 extern int ust_engine_path (char const *name, char *buf, size_t max) ;
 
+/* Reads the DER element at p (len bytes available): its tag (single-byte
+   tags only) and its content in *content, *clen (lengths of up to 4 bytes).
+   Returns the bytes the element spans, or 0 if it is malformed or does not
+   fit in len. */
+extern size_t ust_der_next (unsigned char const *p, size_t len, unsigned int *tag, unsigned char const **content, size_t *clen) ;
+
 /* Looks up name in envp; returns its value or NULL. */
 extern char const *ust_getenv (char const *const *envp, char const *name) ;
 

@@ -28,6 +28,12 @@ extern int wrapper_options (wrapper *w, int argc, char const *const *argv, tlsco
    Clears O_NONBLOCK on the network fds first. Never returns: dies 111. */
 extern void wrapper_exec_engine (wrapper const *w, int notif, int fdr, int fdw, char const *const *envp) __attribute__((noreturn)) ;
 
+/* Builds prog's environment into out (max entries, NULL included): envp
+   minus the TLS configuration variables unless w->keep_tls_vars and minus
+   stale SSL* entries, then the extra entries (NULL-terminated, may be NULL).
+   Returns the count, or -1 if out is too small. */
+extern int wrapper_prog_env (wrapper const *w, char const *const *envp, char const *const *extra, char const **out, size_t max) ;
+
 /* Execs prog (argv) with envp, minus the TLS configuration variables unless
    w->keep_tls_vars and minus stale SSL_* facts, plus the extra entries
    ("NAME=value", NULL-terminated, may be NULL). Never returns: dies 111. */
@@ -48,8 +54,10 @@ extern void wrapper_defaults (wrapper *w, tlsconf_role role) ;
    111 on failure. */
 extern void wrapper_controller_spawn (wrapper const *w, char const *const *envp, int fds[3]) ;
 
-/* Writes "SSLCTLFD=n", "SSLREADFD=n", "SSLWRITEFD=n" for those fds into vars. */
-extern void wrapper_controller_vars (int const fds[3], char vars[3][32]) ;
+/* What a controller adds to the application's environment for those fds:
+   writes "SSLCTLFD=n", "SSLREADFD=n", "SSLWRITEFD=n" into vars and lists
+   them in extra, then "SSLHANDOFF=1" and a NULL. */
+extern void wrapper_controller_vars (int const fds[3], char vars[3][32], char const *extra[5]) ;
 
 /* UCSPI-TLS controller (ucspitlsd, ucspitlsc): DESIGN.md §3. */
 extern int wrapper_controller_main (int argc, char const *const *argv, char const *const *envp, tlsconf_role role) ;

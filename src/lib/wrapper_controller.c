@@ -102,7 +102,7 @@ void wrapper_controller_spawn (wrapper const *w, char const *const *envp, int fd
   fds[0] = ctl[0] ; fds[1] = fromeng[0] ; fds[2] = toeng[1] ;
 }
 
-void wrapper_controller_vars (int const fds[3], char vars[3][32])
+void wrapper_controller_vars (int const fds[3], char vars[3][32], char const *extra[5])
 {
   static char const *const names[3] = { "SSLCTLFD=", "SSLREADFD=", "SSLWRITEFD=" } ;
   for (unsigned int i = 0 ; i < 3 ; i++)
@@ -110,7 +110,10 @@ void wrapper_controller_vars (int const fds[3], char vars[3][32])
     size_t n = strlen(names[i]) ;
     memcpy(vars[i], names[i], n) ;
     vars[i][n + uint_fmt(vars[i] + n, (unsigned int)fds[i])] = 0 ;
+    extra[i] = vars[i] ;
   }
+  extra[3] = "SSLHANDOFF=1" ;
+  extra[4] = 0 ;
 }
 
 int wrapper_controller_main (int argc, char const *const *argv, char const *const *envp, tlsconf_role role)
@@ -118,9 +121,9 @@ int wrapper_controller_main (int argc, char const *const *argv, char const *cons
   wrapper w ;
   int fds[3] ;
   char vars[3][32] ;
-  char const *extra[5] = { vars[0], vars[1], vars[2], "SSLHANDOFF=1", 0 } ;
+  char const *extra[5] ;
   int i = wrapper_options(&w, argc, argv, role, role == TLSCONF_SERVER ? SERVER_USAGE : CLIENT_USAGE) ;
   wrapper_controller_spawn(&w, envp, fds) ;
-  wrapper_controller_vars(fds, vars) ;
+  wrapper_controller_vars(fds, vars, extra) ;
   wrapper_exec_prog(&w, argv + i, envp, extra) ;
 }

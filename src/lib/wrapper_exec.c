@@ -43,19 +43,28 @@ void wrapper_exec_engine (wrapper const *w, int notif, int fdr, int fdw, char co
   strerr_diefsys(UST_EXIT_SYS, "exec ", path) ;
 }
 
-void wrapper_exec_prog (wrapper const *w, char const *const *argv, char const *const *envp, char const *const *extra)
+int wrapper_prog_env (wrapper const *w, char const *const *envp, char const *const *extra, char const **out, size_t max)
 {
   static char const *const stale[] = { "SSL_PROTOCOL", "SSL_CIPHER", "SSL_TLS_SNI_SERVERNAME", "SSL_PEER_CERT_HASH", "SSL_PEER_CERT_SUBJECT", "SSLCTLFD", "SSLREADFD", "SSLWRITEFD", "SSLHANDOFF", 0 } ;
+  int k = ust_env_filter(out, max, envp, w->keep_tls_vars, stale) ;
+  if (k < 0) return -1 ;
+  if (extra) for (; *extra ; extra++)
+  {
+    if ((size_t)k + 1 >= max) return -1 ;
+    out[k++] = *extra ;
+  }
+  out[k] = 0 ;
+  return k ;
+}
+
+void wrapper_exec_prog (wrapper const *w, char const *const *argv, char const *const *envp, char const *const *extra)
+{
   size_t n = 0, nextra = 0 ;
-  int k ;
   while (envp[n]) n++ ;
   if (extra) while (extra[nextra]) nextra++ ;
   {
     char const *env[n + nextra + 1] ;
-    k = ust_env_filter(env, n + 1, envp, w->keep_tls_vars, stale) ;
-    if (k < 0) strerr_dief(UST_EXIT_SYS, "environment too large") ;
-    for (size_t i = 0 ; i < nextra ; i++) env[k++] = extra[i] ;
-    env[k] = 0 ;
+    if (wrapper_prog_env(w, envp, extra, env, n + nextra + 1) < 0) strerr_dief(UST_EXIT_SYS, "environment too large") ;
     if (strchr(argv[0], '/')) execve(argv[0], (char *const *)argv, (char *const *)env) ;
     else execvpe(argv[0], (char *const *)argv, (char *const *)env) ;
   }

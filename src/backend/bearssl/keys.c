@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "exitcodes.h"
+#include "ust.h"
 #include "bearssl-internal.h"
 
 /* Copies the certificate objects of objs into kp->chain. Returns 0 or an exit code. */
@@ -67,28 +68,6 @@ static int copy_ec (bsb_keypair *kp, br_ec_private_key const *sk)
   return 0 ;
 }
 
-/* Reads one DER element of p (len bytes): its tag and content. Returns the
-   bytes it spans, or 0 if it is malformed or not in the simple forms below. */
-static size_t der_next (unsigned char const *p, size_t len, unsigned int *tag, unsigned char const **content, size_t *clen)
-{
-  size_t n, hdr = 2 ;
-  if (len < 2 || (p[0] & 0x1f) == 0x1f) return 0 ;
-  *tag = p[0] ;
-  n = p[1] ;
-  if (n & 0x80)
-  {
-    size_t k = n & 0x7f ;
-    if (!k || k > 3 || len < 2 + k) return 0 ;
-    n = 0 ;
-    for (size_t i = 0 ; i < k ; i++) n = (n << 8) | p[2 + i] ;
-    hdr += k ;
-  }
-  if (n > len - hdr) return 0 ;
-  *content = p + hdr ;
-  *clen = n ;
-  return hdr + n ;
-}
-
 /* Copies the public key an EC private key carries beside its scalar (the
    publicKey of SEC1's ECPrivateKey, also when wrapped in PKCS#8) into q.
    Checking that one against the certificate costs no scalar multiplication
@@ -99,29 +78,29 @@ static size_t ec_stored_pub (unsigned char const *der, size_t len, int pkcs8, un
   unsigned int tag ;
   unsigned char const *c ;
   size_t clen, n ;
-  if (!der_next(der, len, &tag, &c, &clen) || tag != 0x30) return 0 ;
+  if (!ust_der_next(der, len, &tag, &c, &clen) || tag != 0x30) return 0 ;
   der = c ; len = clen ;
-  n = der_next(der, len, &tag, &c, &clen) ;
+  n = ust_der_next(der, len, &tag, &c, &clen) ;
   if (!n || tag != 0x02 || clen != 1) return 0 ;  /* version */
   der += n ; len -= n ;
   if (!c[0] && pkcs8)  /* PKCS#8: AlgorithmIdentifier, then the SEC1 key in an OCTET STRING */
   {
-    n = der_next(der, len, &tag, &c, &clen) ;
+    n = ust_der_next(der, len, &tag, &c, &clen) ;
     if (!n || tag != 0x30) return 0 ;
     der += n ; len -= n ;
-    if (!der_next(der, len, &tag, &c, &clen) || tag != 0x04) return 0 ;
+    if (!ust_der_next(der, len, &tag, &c, &clen) || tag != 0x04) return 0 ;
     return ec_stored_pub(c, clen, 0, q, max) ;
   }
   if (c[0] != 1) return 0 ;
   while (len)
   {
-    n = der_next(der, len, &tag, &c, &clen) ;
+    n = ust_der_next(der, len, &tag, &c, &clen) ;
     if (!n) return 0 ;
     if (tag == 0xa1)  /* [1] publicKey: a BIT STRING without unused bits */
     {
       unsigned char const *b ;
       size_t blen ;
-      if (!der_next(c, clen, &tag, &b, &blen) || tag != 0x03 || blen < 2 || b[0] || blen - 1 > max) return 0 ;
+      if (!ust_der_next(c, clen, &tag, &b, &blen) || tag != 0x03 || blen < 2 || b[0] || blen - 1 > max) return 0 ;
       memcpy(q, b + 1, blen - 1) ;
       return blen - 1 ;
     }

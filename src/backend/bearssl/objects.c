@@ -5,6 +5,7 @@
 #include <skalibs/djbunix.h>
 #include <skalibs/stralloc.h>
 #include "exitcodes.h"
+#include "ust.h"
 #include "bearssl-internal.h"
 
 /* Appends an object taking ownership of der (malloc'd). Returns 0, or -1 if out of memory. */
@@ -109,20 +110,11 @@ static int split_der (char const *file, unsigned char const *data, size_t len, b
   size_t pos = 0 ;
   while (pos < len)
   {
-    size_t hdr = 2, clen, total ;
+    unsigned int tag ;
+    unsigned char const *content ;
+    size_t clen, total = ust_der_next(data + pos, len - pos, &tag, &content, &clen) ;
     unsigned char *der ;
-    if (len - pos < 2 || data[pos] != 0x30) goto invalid ;
-    clen = data[pos + 1] ;
-    if (clen & 0x80)
-    {
-      size_t nb = clen & 0x7f ;
-      if (!nb || nb > 4 || len - pos < 2 + nb) goto invalid ;
-      clen = 0 ;
-      for (size_t i = 0 ; i < nb ; i++) clen = (clen << 8) | data[pos + 2 + i] ;
-      hdr += nb ;
-    }
-    if (clen > len - pos - hdr) goto invalid ;
-    total = hdr + clen ;
+    if (!total || tag != 0x30) goto invalid ;
     der = malloc(total) ;
     if (!der || add_object(o, "", der, total) < 0)
     {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "libtls-internal.h"
+#include "ust.h"
 
 static char const b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" ;
 
@@ -57,31 +58,18 @@ uint8_t *libtls_der_to_pem (uint8_t const *der, size_t len, char const *label, s
   return out ;
 }
 
-/* Reads a DER length at p (within end); returns the header length, or 0. */
-static size_t der_header (uint8_t const *p, uint8_t const *end, size_t *len)
-{
-  size_t n ;
-  if (end - p < 2) return 0 ;
-  if (!(p[1] & 0x80)) { *len = p[1] ; return 2 ; }
-  n = p[1] & 0x7f ;
-  if (!n || n > 4 || (size_t)(end - p) < 2 + n) return 0 ;
-  *len = 0 ;
-  for (size_t i = 0 ; i < n ; i++) *len = *len << 8 | p[2 + i] ;
-  return 2 + n ;
-}
-
 char const *libtls_der_key_label (uint8_t const *der, size_t len)
 {
   /* PKCS#8: SEQUENCE { INTEGER 0, SEQUENCE { algorithm }, ... }
      RSA:    SEQUENCE { INTEGER 0, INTEGER modulus, ... }
      EC:     SEQUENCE { INTEGER 1, OCTET STRING, ... } */
-  uint8_t const *p = der, *end = der + len ;
-  size_t l, h = der_header(p, end, &l) ;
-  if (!h || der[0] != 0x30) return "PRIVATE KEY" ;
-  p += h ;
-  if (p >= end || *p != 0x02 || !(h = der_header(p, end, &l)) || l != 1 || p + h >= end) return "PRIVATE KEY" ;
-  if (p[h] == 1) return "EC PRIVATE KEY" ;
-  p += h + 1 ;
-  if (p < end && *p == 0x02) return "RSA PRIVATE KEY" ;
+  unsigned int tag ;
+  unsigned char const *c, *v ;
+  size_t clen, vlen, n ;
+  if (!ust_der_next(der, len, &tag, &c, &clen) || tag != 0x30) return "PRIVATE KEY" ;
+  n = ust_der_next(c, clen, &tag, &v, &vlen) ;
+  if (!n || tag != 0x02 || vlen != 1) return "PRIVATE KEY" ;
+  if (v[0] == 1) return "EC PRIVATE KEY" ;
+  if (n < clen && c[n] == 0x02) return "RSA PRIVATE KEY" ;
   return "PRIVATE KEY" ;
 }
