@@ -10,20 +10,50 @@
 #include "imap.h"
 
 enum reply_kind { K_GREETING, K_COMMAND } ;
+enum raw_state { RAW_NONE, RAW_WAIT, RAW_OPEN } ;
 
 #define TAG_MAX 64
 
 static struct {
   int client_cont ;        /* the next client line continues a command (after its literal) */
-  int client_raw ;         /* AUTHENTICATE or IDLE runs: client lines pass untouched */
-  char raw_tag[TAG_MAX] ;  /* ... until this tag completes */
+  int client_raw ;         /* AUTHENTICATE or IDLE runs: RAW_WAIT, the client is held until the
+                              backend's "+" (RAW_OPEN: one client line passes untouched, then
+                              RAW_WAIT again) or the completion of raw_tag (back to RAW_NONE) */
+  char raw_tag[TAG_MAX] ;
+  stralloc tags ;          /* the tags of the commands forwarded and not completed, each NUL-ended */
   int sync_wait ;          /* a synchronizing literal waits for the backend's "+" */
   uint64_t sync_n ;
   char sync_tag[TAG_MAX] ;
   int backend_cont ;       /* the next backend line continues a response (after its literal) */
   int backend_piece ;      /* the previous backend chunk had no LF */
   stralloc out ;
-} st = { .out = STRALLOC_ZERO } ;
+} st = { .out = STRALLOC_ZERO, .tags = STRALLOC_ZERO } ;
+
+/* Removes tag from st.tags; 0 if it was not there (a tag never forwarded). */
+static int tag_done (char const *tag)
+{
+  size_t n = strlen(tag) + 1 ;
+  for (size_t i = 0 ; i < st.tags.len ; i += strlen(st.tags.s + i) + 1)
+    if (!strcmp(st.tags.s + i, tag))
+    {
+      memmove(st.tags.s + i, st.tags.s + i + n, st.tags.len - i - n) ;
+      st.tags.len -= n ;
+      return 1 ;
+    }
+  return 0 ;
+}
+
+/* Is line[pos] inside a quoted string (RFC 9051 quoted: '"', backslash escapes)? */
+static int quoted_at (char const *line, size_t pos)
+{
+  int q = 0 ;
+  for (size_t i = 0 ; i < pos ; i++)
+  {
+    if (q && line[i] == '\\') i++ ;
+    else if (line[i] == '"') q = !q ;
+  }
+  return q ;
+}
 
 /* Parses a literal announcement at the end of a line: "{n}", "{n+}" (RFC 7888) or
    "~{n}" (RFC 3516), before CRLF. Returns 1 and sets *n and *sync, else 0. */
@@ -46,7 +76,7 @@ static int literal_at_end (char const *line, size_t len, uint64_t *n, int *sync)
   }
   if (!i || line[i - 1] != '{') return 0 ;
   *n = v ;
-  return 1 ;
+  return (int)i ;  /* where its brace is, plus one */
 }
 
 /* Copies the tag (up to the first space) into tag; returns its length, or 0. */
@@ -107,6 +137,16 @@ static proxy_verdict forward (proxy *p, char const *line, size_t len, char const
   uint64_t n ;
   int sync ;
   int lit = literal_at_end(line, len, &n, &sync) ;
+  if (lit && quoted_at(line, (size_t)lit - 1))
+  {
+    /* "{n}" inside a quoted string is no literal to the RFC but one to a
+       lenient server: framed differently by two readers, never forwarded. */
+    proxy_note_injection(p) ;
+    proxy_log(p, 1, "refused a literal marker inside a quoted string", 0, 0) ;
+    if (!sync || !fresh) { proxy_say(p, "* BYE ambiguous literal\r\n") ; proxy_close(p) ; return PROXY_TAKEN ; }
+    st.client_cont = 0 ;
+    return answer(p, tag, "BAD literal marker inside a quoted string") ;
+  }
   if (lit && n > IMAP_LITERAL_MAX)
   {
     proxy_log(p, 1, "refused an oversized literal", 0, 0) ;
@@ -115,7 +155,11 @@ static proxy_verdict forward (proxy *p, char const *line, size_t len, char const
     st.client_cont = 0 ;
     return answer(p, tag, "BAD literal too large") ;
   }
-  if (fresh) proxy_expect(p, K_COMMAND) ;
+  if (fresh)
+  {
+    proxy_expect(p, K_COMMAND) ;
+    if (!stralloc_catb(&st.tags, tag, strlen(tag) + 1)) strerr_diefsys(111, "out of memory") ;
+  }
   proxy_to_backend(p, line, len) ;
   st.client_cont = lit ;
   if (!lit) return PROXY_TAKEN ;
@@ -138,7 +182,14 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
   char const *cmd ;
   size_t clen ;
   int args ;
-  if (st.client_raw) { proxy_to_backend(p, line, len) ; return PROXY_TAKEN ; }  /* SASL data, IDLE's DONE */
+  if (st.client_raw == RAW_OPEN)
+  {
+    /* one line (SASL data, IDLE's DONE) per "+" of the backend */
+    proxy_to_backend(p, line, len) ;
+    st.client_raw = RAW_WAIT ;
+    proxy_client_hold(p) ;
+    return PROXY_TAKEN ;
+  }
   if (st.client_cont) return forward(p, line, len, st.sync_tag, 0) ;
   t = get_tag(line, len, tag) ;
   if (!t) return answer(p, "*", "BAD missing tag or command") ;
@@ -170,10 +221,17 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
     proxy_decline(p) ;  /* credentials in cleartext: the session is committed to it */
   }
   memcpy(st.sync_tag, tag, t + 1) ;
-  if (word_is(cmd, clen, "AUTHENTICATE") || word_is(cmd, clen, "IDLE"))
+  if ((word_is(cmd, clen, "AUTHENTICATE") || word_is(cmd, clen, "IDLE")) && !literal_at_end(line, len, &(uint64_t){0}, &(int){0}))
   {
-    st.client_raw = 1 ;
+    /* What follows is raw only once the backend says "+" for it: until
+       then nothing more is read (a refused IDLE must not let lines pass). */
+    size_t before = st.tags.len ;
+    proxy_verdict v = forward(p, line, len, tag, 1) ;
+    if (st.tags.len == before) return v ;  /* not forwarded */
+    st.client_raw = RAW_WAIT ;
     memcpy(st.raw_tag, tag, t + 1) ;
+    proxy_client_hold(p) ;
+    return v ;
   }
   return forward(p, line, len, tag, 1) ;
 }
@@ -181,7 +239,7 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
 /* -v 2 traces each command by its name only: arguments may hold credentials. */
 static proxy_verdict client_line (proxy *p, char const *line, size_t len)
 {
-  int fresh = !st.client_raw && !st.client_cont ;
+  int fresh = st.client_raw == RAW_NONE && !st.client_cont ;
   proxy_verdict v = handle_line(p, line, len) ;
   if (v == PROXY_TAKEN && fresh)
   {
@@ -292,6 +350,16 @@ static void backend_line (proxy *p, char const *line, size_t len)
       proxy_client_literal(p, st.sync_n) ;
       proxy_client_resume(p) ;
     }
+    else if (st.client_raw == RAW_WAIT)
+    {
+      st.client_raw = RAW_OPEN ;
+      proxy_client_resume(p) ;
+    }
+    else if (!piece && proxy_desync(p, "a continuation request no command awaited"))
+    {
+      proxy_say(p, "* BYE backend out of step\r\n") ;
+      proxy_close(p) ;
+    }
     return ;
   }
   if (line[0] == '*') emit_response(p, line, len) ;
@@ -301,8 +369,18 @@ static void backend_line (proxy *p, char const *line, size_t len)
     emit_response(p, line, len) ;
     if (get_tag(line, len, tag))
     {
+      if (!tag_done(tag))
+      {
+        /* a completion for a command never forwarded: the backend does not frame as we do */
+        if (proxy_desync(p, "a tagged reply to no command forwarded")) { proxy_say(p, "* BYE backend out of step\r\n") ; proxy_close(p) ; }
+        return ;
+      }
       proxy_reply_done(p) ;
-      if (st.client_raw && !strcmp(tag, st.raw_tag)) st.client_raw = 0 ;
+      if (st.client_raw != RAW_NONE && !strcmp(tag, st.raw_tag))
+      {
+        st.client_raw = RAW_NONE ;
+        proxy_client_resume(p) ;
+      }
       if (st.sync_wait && !strcmp(tag, st.sync_tag))
       {
         /* the command was refused before its literal: the client will not send it */
@@ -324,10 +402,12 @@ static void start (proxy *p)
 {
   /* A session's state starts clean even if this process ran others before
      (the fuzz harness does): only the buffer's memory is kept. */
-  stralloc keep = st.out ;
+  stralloc keep = st.out, tags = st.tags ;
   memset(&st, 0, sizeof(st)) ;
   st.out = keep ;
   st.out.len = 0 ;
+  st.tags = tags ;
+  st.tags.len = 0 ;
   proxy_expect(p, K_GREETING) ;
 }
 

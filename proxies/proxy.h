@@ -40,8 +40,9 @@ typedef struct proxy_protocol_s {
   void (*client_bad_line) (proxy *p, proxy_badline why) ;
 
   /* In stream mode (proxy_client_stream), bytes from the client: returns how
-     many of them belong to the stream; the framework forwards those to the
-     backend. The protocol calls proxy_client_lines() where the stream ends. */
+     many of them belong to the stream, which the protocol has forwarded
+     itself (proxy_to_backend), as they are or normalised. It calls
+     proxy_client_lines() where the stream ends. */
   size_t (*client_stream) (proxy *p, char const *buf, size_t len) ;
 
   /* A complete backend line (ends in LF, or is the backend's last bytes). */
@@ -135,6 +136,15 @@ extern void proxy_starttls (proxy *p) ;
    (the direct handoff, when the controller offers it) only if it saw such a
    list and none was ever tainted: otherwise it stays to keep filtering. */
 extern void proxy_backend_capabilities (proxy *p, int offers) ;
+
+/* The backend's replies do not match what was forwarded (a complete reply
+   no command awaited, a tag never sent, a continuation nobody asked for):
+   the proxy can no longer know the backend's state, so TLS is refused for
+   the rest of the session (DESIGN §5). Logs once, counts as an injection
+   attempt. Returns 1 if, under -T, the session must end now (the protocol
+   says its goodbye and calls proxy_close). */
+extern int proxy_desync (proxy *p, char const *what) ;
+extern int proxy_desynced (proxy const *p) ;
 
 /* The client committed to cleartext: TLS will not be used. */
 extern void proxy_decline (proxy *p) ;

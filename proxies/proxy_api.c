@@ -67,7 +67,7 @@ size_t proxy_client_unhandled (proxy const *p) { return p->cbuf.end - p->line_en
 int proxy_tls_available (proxy *p)
 {
   struct pollfd x ;
-  if (p->tls != TLS_OFFERED) return 0 ;
+  if (p->tls != TLS_OFFERED || p->desync) return 0 ;
   /* A controller that died leaves EOF (or an error) on the control socket. */
   x.fd = p->u.ctl ; x.events = POLLIN ; x.revents = 0 ;
   if (poll(&x, 1, 0) > 0)
@@ -113,3 +113,16 @@ void proxy_log (proxy const *p, unsigned int level, char const *a, char const *b
   if (p->o->verbosity < level) return ;
   strerr_warn(PROG, ": info: ", ip ? ip : "-", ": ", a, b ? b : "", c ? c : "") ;
 }
+
+int proxy_desync (proxy *p, char const *what)
+{
+  if (!p->desync)
+  {
+    p->desync = 1 ;
+    proxy_note_injection(p) ;
+    proxy_log(p, 1, "the backend is out of step with the proxy (", what, "): STARTTLS is refused from now on") ;
+  }
+  return p->o->require_tls && p->tls != TLS_ACTIVE ;
+}
+
+int proxy_desynced (proxy const *p) { return p->desync ; }

@@ -52,7 +52,6 @@ int proxy_client_step (proxy *p)
   {
     len = p->proto->client_stream(p, s, avail) ;
     if (len > avail) len = avail ;
-    if (len) proxy_to_backend(p, s, len) ;
     b->start += len ;
     if (len < avail && p->cmode == MODE_STREAM) p->cmode = MODE_LINES ;  /* the stream ended here */
     return 1 ;

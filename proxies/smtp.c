@@ -26,9 +26,15 @@ static struct {
   stralloc ehlo ;        /* the EHLO reply being collected */
   int in_piece ;         /* the previous backend line was cut (no LF): this one continues it */
   int piece_final ;      /* that cut line is a final reply line */
-  int body_at_start ;    /* message body: at the start of a line (after CRLF) */
-  unsigned int body_dot ;/* message body: how much of ".\r\n" the current line start matched */
-  int body_cr ;          /* message body: the last byte seen was CR */
+  char piece_code[3] ;   /* the reply code of the line being cut into pieces */
+  int chunking ;         /* the backend's last EHLO reply listed CHUNKING: BDAT may reach it */
+  int body_cr ;          /* message body: the last byte was a CR, not yet known to be bare */
+  int body_line ;        /* message body: the current line so far is 0 empty, 1 ".", 2 anything else; 3 the body ended */
+  int body_verbatim ;    /* message body inside TLS: untouched, vb_* track its end */
+  int vb_at_start ;
+  unsigned int vb_dot ;
+  int vb_cr ;
+  int body_clean ;       /* message body: the current line began after CRLF (or at the body's start) */
   int sasl ;             /* the backend said 334: the next client line is a SASL response */
   int rset_failed ;      /* the RSET before 220 Ready got an error */
   unsigned int junk ;    /* commands since the last MAIL that carry no mail (NOOP, RSET, EHLO, VRFY...) */
@@ -64,18 +70,47 @@ static void forward (proxy *p, char const *line, size_t len, int kind)
   proxy_expect(p, kind) ;
 }
 
-/* BDAT size [LAST]: the size bytes after the line are message data, never commands. */
-static uint64_t bdat_size (char const *line, size_t len)
+/* Is the line a well-formed command line: ending in CRLF, with no other CR
+   or LF in it? A bare CR or LF ends a command for some servers and not for
+   others, so a line holding one is never forwarded (DESIGN §5). */
+static int crlf_line (char const *line, size_t len)
+{
+  return len >= 2 && line[len - 2] == '\r' && !memchr(line, '\r', len - 2) ;
+}
+
+/* BDAT size [LAST] (RFC 3030): the size bytes after the line are message
+   data, never commands. Strict grammar: "BDAT" SP 1*18DIGIT [SP "LAST"] CRLF,
+   so that every server reads the same size; returns 0 if it is not that. */
+static int bdat_size (char const *line, size_t len, uint64_t *size)
 {
   uint64_t n = 0 ;
-  size_t i = 4 ;
-  while (i < len && line[i] == ' ') i++ ;
-  for (; i < len && line[i] >= '0' && line[i] <= '9' ; i++)
+  size_t i = 5, d ;
+  if (len < 8 || line[4] != ' ') return 0 ;
+  for (d = 0 ; i < len && line[i] >= '0' && line[i] <= '9' ; i++, d++) n = n * 10 + (uint64_t)(line[i] - '0') ;
+  if (!d || d > 18) return 0 ;
+  if (len - i == 7 && !strncasecmp(line + i, " LAST\r\n", 7)) i += 5 ;
+  if (len - i != 2) return 0 ;
+  *size = n ;
+  return 1 ;
+}
+
+/* The chunk of a BDAT that cannot be forwarded is dropped with the line; a
+   BDAT whose size cannot be read leaves no way to tell its data from
+   commands: the session ends. */
+static proxy_verdict bdat_refuse (proxy *p, char const *line, size_t len, char const *reply)
+{
+  uint64_t n ;
+  if (proxy_pending(p)) return PROXY_WAIT ;
+  if (!bdat_size(line, len, &n))
   {
-    if (n > (UINT64_MAX - 9) / 10) return 0 ;
-    n = n * 10 + (uint64_t)(line[i] - '0') ;
+    proxy_log(p, 1, "malformed BDAT: its data cannot be told from commands; closing", 0, 0) ;
+    proxy_say(p, "421 4.5.2 Syntax error in BDAT, closing connection\r\n") ;
+    proxy_close(p) ;
+    return PROXY_TAKEN ;
   }
-  return n ;
+  proxy_say(p, reply) ;
+  proxy_client_discard(p, n) ;
+  return PROXY_TAKEN ;
 }
 
 static proxy_verdict starttls (proxy *p, char const *line, size_t len)
@@ -143,10 +178,30 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
 {
   if (st.sasl)
   {
-    /* A SASL response (RFC 4954): credentials, whatever they look like. */
+    /* A SASL response (RFC 4954): credentials, whatever they look like,
+       but framed like a command: with a bare CR or LF it would be one line
+       to us and two to some backends. The exchange is cancelled instead. */
     st.sasl = 0 ;
-    forward(p, line, len, K_AUTH) ;
+    if (crlf_line(line, len)) forward(p, line, len, K_AUTH) ;
+    else
+    {
+      proxy_log(p, 1, "SASL response with a bare CR or LF: exchange cancelled", 0, 0) ;
+      forward(p, "*\r\n", 3, K_AUTH) ;
+    }
     proxy_client_hold(p) ;
+    return PROXY_TAKEN ;
+  }
+  if (!crlf_line(line, len))
+  {
+    if (proxy_pending(p)) return PROXY_WAIT ;
+    proxy_log(p, 1, "refused a command line with a bare CR or LF", 0, 0) ;
+    proxy_say(p, "500 5.5.2 Syntax error: command lines end in CRLF and hold no other CR or LF\r\n") ;
+    if (is_verb(line, len, "BDAT"))
+    {
+      /* its chunk, if any, cannot be told from commands */
+      proxy_say(p, "421 4.5.2 Closing connection\r\n") ;
+      proxy_close(p) ;
+    }
     return PROXY_TAKEN ;
   }
   if (is_junk(line, len) && st.junk >= JUNK_MAX)
@@ -156,18 +211,27 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
     return PROXY_TAKEN ;
   }
   if (is_verb(line, len, "STARTTLS")) return starttls(p, line, len) ;
+  /* BDAT's chunk follows its line without waiting for the reply (RFC 3030):
+     it is data, refused with the line. */
+  if (is_verb(line, len, "BDAT") && !proxy_tls_active(p) && proxy_require_tls(p))
+    return bdat_refuse(p, line, len, "530 5.7.0 Must issue a STARTTLS command first\r\n") ;
+  if (is_verb(line, len, "BDAT") && !st.chunking)
+  {
+    /* A backend that did not offer CHUNKING would run the chunk as commands. */
+    proxy_log(p, 2, "BDAT refused: the backend did not advertise CHUNKING", 0, 0) ;
+    return bdat_refuse(p, line, len, "502 5.5.1 BDAT not available\r\n") ;
+  }
   if (!proxy_tls_active(p) && proxy_require_tls(p) && !allowed_before_tls(line, len))
   {
     if (proxy_pending(p)) return PROXY_WAIT ;
     proxy_log(p, 2, "command refused before STARTTLS (-T)", 0, 0) ;
     proxy_say(p, "530 5.7.0 Must issue a STARTTLS command first\r\n") ;
-    /* BDAT's chunk follows its line without waiting for the reply (RFC 3030): it is data, refused with it. */
-    if (is_verb(line, len, "BDAT")) proxy_client_discard(p, bdat_size(line, len)) ;
     return PROXY_TAKEN ;
   }
   /* These commit the session to cleartext: the controller's engine is not needed. */
   if (!proxy_require_tls(p) && (is_verb(line, len, "HELO") || is_verb(line, len, "MAIL") || is_verb(line, len, "AUTH")))
     proxy_decline(p) ;
+  if (is_verb(line, len, "EHLO") || is_verb(line, len, "HELO")) st.chunking = 0 ;  /* until the reply says */
   if (is_verb(line, len, "EHLO")) forward(p, line, len, K_EHLO) ;
   else if (is_verb(line, len, "AUTH"))
   {
@@ -183,8 +247,10 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
   }
   else if (is_verb(line, len, "BDAT"))
   {
+    uint64_t n ;
+    if (!bdat_size(line, len, &n)) return bdat_refuse(p, line, len, 0) ;
     forward(p, line, len, K_PLAIN) ;
-    proxy_client_literal(p, bdat_size(line, len)) ;
+    proxy_client_literal(p, n) ;
   }
   else forward(p, line, len, K_PLAIN) ;
   return PROXY_TAKEN ;
@@ -220,34 +286,99 @@ static void client_bad_line (proxy *p, proxy_badline why)
   }
 }
 
-/* The message body, until CRLF.CRLF (RFC 5321 4.1.1.4): returns the bytes
-   that belong to it, terminator included. */
-static size_t client_stream (proxy *p, char const *buf, size_t len)
+/* The message body before TLS, until CRLF "." CRLF (RFC 5321 4.1.1.4) and
+   nothing else, forwarded normalised so that every server ends it there too (the
+   SMTP smuggling family: servers disagree on what a bare LF or CR means
+   around a final dot): a bare LF or bare CR ends its line as CRLF, and a
+   line "." that touches one is forwarded dot-stuffed ("..", the content
+   ".") instead of ending the body. Returns the bytes consumed; a lone "."
+   at a line start is held back until its line end shows what it is. */
+static void body_eol (proxy *p, int crlf)
+{
+  if (st.body_line == 1)
+  {
+    if (crlf && st.body_clean) { proxy_to_backend(p, ".\r\n", 3) ; proxy_client_lines(p) ; st.body_line = 3 ; return ; }
+    proxy_to_backend(p, "..", 2) ;
+  }
+  proxy_to_backend(p, "\r\n", 2) ;
+  st.body_line = 0 ;
+  st.body_clean = crlf ;
+}
+
+/* Inside TLS the body passes untouched (doc/guarantees.md), as it does when
+   the direct handoff took the proxy out of the path: scanned for CRLF.CRLF
+   only. Returns the bytes that belong to it, terminator included, which the
+   caller forwards. */
+static size_t body_verbatim (proxy *p, char const *buf, size_t len)
 {
   static char const end[] = ".\r\n" ;
   size_t i = 0 ;
   while (i < len)
   {
-    if (st.body_at_start)
+    if (st.vb_at_start)
     {
-      if (buf[i] == end[st.body_dot])
+      if (buf[i] == end[st.vb_dot])
       {
         i++ ;
-        if (++st.body_dot == 3) { proxy_client_lines(p) ; return i ; }
+        if (++st.vb_dot == 3) { proxy_client_lines(p) ; return i ; }
         continue ;
       }
-      st.body_at_start = 0 ;
-      st.body_dot = 0 ;
-      st.body_cr = 0 ;
+      st.vb_at_start = 0 ;
+      st.vb_dot = 0 ;
+      st.vb_cr = 0 ;
       continue ;  /* this byte is ordinary: look at it again below */
     }
     {
       char const *lf = memchr(buf + i, '\n', len - i) ;
-      if (!lf) { st.body_cr = buf[len - 1] == '\r' ; return len ; }
-      st.body_at_start = lf > buf + i ? lf[-1] == '\r' : st.body_cr ;
-      st.body_dot = 0 ;
-      st.body_cr = 0 ;
+      if (!lf) { st.vb_cr = buf[len - 1] == '\r' ; return len ; }
+      st.vb_at_start = lf > buf + i ? lf[-1] == '\r' : st.vb_cr ;
+      st.vb_dot = 0 ;
+      st.vb_cr = 0 ;
       i = (size_t)(lf - buf) + 1 ;
+    }
+  }
+  return len ;
+}
+
+static size_t client_stream (proxy *p, char const *buf, size_t len)
+{
+  size_t i = 0 ;
+  if (st.body_verbatim)
+  {
+    size_t n = body_verbatim(p, buf, len) ;
+    proxy_to_backend(p, buf, n) ;
+    return n ;
+  }
+  while (i < len)
+  {
+    if (st.body_cr)
+    {
+      /* the CR before this byte ended a line: with this LF, or bare */
+      int crlf = buf[i] == '\n' ;
+      st.body_cr = 0 ;
+      i += crlf ;
+      body_eol(p, crlf) ;
+      if (st.body_line == 3) return i ;
+      continue ;
+    }
+    if (buf[i] == '\r') { st.body_cr = 1 ; i++ ; continue ; }
+    if (buf[i] == '\n')
+    {
+      i++ ;
+      body_eol(p, 0) ;
+      continue ;
+    }
+    {
+      size_t j = i ;
+      while (j < len && buf[j] != '\r' && buf[j] != '\n') j++ ;
+      if (!st.body_line && j - i == 1 && buf[i] == '.') st.body_line = 1 ;  /* held back */
+      else
+      {
+        if (st.body_line == 1) proxy_to_backend(p, ".", 1) ;
+        st.body_line = 2 ;
+        proxy_to_backend(p, buf + i, j - i) ;
+      }
+      i = j ;
     }
   }
   return len ;
@@ -304,6 +435,7 @@ static void emit_ehlo (proxy *p, char const *r, size_t len)
     l = line_at(r, len, pos) ;
     kept += ehlo_keeps(r + pos, l, !pos, hide_auth) ;
     if (pos && l >= 4 && ehlo_keyword(r + pos + 4, l - 4, "STARTTLS")) offers = 1 ;
+    if (pos && l >= 4 && ehlo_keyword(r + pos + 4, l - 4, "CHUNKING")) st.chunking = 1 ;
   }
   proxy_backend_capabilities(p, offers) ;
   for (pos = 0 ; pos < len ; pos += l)
@@ -327,7 +459,12 @@ static void backend_line (proxy *p, char const *line, size_t len)
   int cont = st.in_piece ;
   int final ;
   int kind = proxy_expected(p) ;
-  if (!cont) st.piece_final = !(len >= 4 && line[3] == '-') ;
+  if (!cont)
+  {
+    st.piece_final = !(len >= 4 && line[3] == '-') ;
+    memcpy(st.piece_code, line, len >= 3 ? 3 : len) ;
+    if (len < 3) memset(st.piece_code + len, 0, 3 - len) ;
+  }
   final = !piece && st.piece_final ;
   st.in_piece = piece ;
   switch (kind)
@@ -343,6 +480,7 @@ static void backend_line (proxy *p, char const *line, size_t len)
       }
       if (!stralloc_catb(&st.ehlo, line, len)) strerr_diefsys(111, "out of memory") ;
       if (!final) break ;
+      st.chunking = 0 ;
       if (st.ehlo.s[0] == '2') emit_ehlo(p, st.ehlo.s, st.ehlo.len) ;
       else proxy_to_client(p, st.ehlo.s, st.ehlo.len) ;  /* an error reply goes as it is */
       st.ehlo.len = 0 ;
@@ -368,22 +506,30 @@ static void backend_line (proxy *p, char const *line, size_t len)
       if (!final) break ;
       proxy_reply_done(p) ;
       proxy_client_resume(p) ;
-      st.sasl = len >= 3 && !memcmp(line, "334", 3) ;
+      st.sasl = !memcmp(st.piece_code, "334", 3) ;  /* the code of the line's first piece */
       break ;
     case K_DATA :
       proxy_to_client(p, line, len) ;
       if (!final) break ;
       proxy_reply_done(p) ;
       proxy_client_resume(p) ;
-      if (len >= 3 && !memcmp(line, "354", 3))
+      if (!memcmp(st.piece_code, "354", 3))
       {
         proxy_expect(p, K_PLAIN) ;  /* the reply to the message, after its final dot */
-        st.body_at_start = 1 ; st.body_dot = 0 ; st.body_cr = 0 ;
+        st.body_line = 0 ; st.body_cr = 0 ; st.body_clean = 1 ;
+        st.body_verbatim = proxy_tls_active(p) ;
+        st.vb_at_start = 1 ; st.vb_dot = 0 ; st.vb_cr = 0 ;
         proxy_client_stream(p) ;
       }
       break ;
     default :
       proxy_to_client(p, line, len) ;
+      if (kind < 0 && !cont && proxy_desync(p, "a reply no command awaited"))
+      {
+        proxy_say(p, "421 4.7.0 Backend out of step, closing connection\r\n") ;
+        proxy_close(p) ;
+        break ;
+      }
       if (final && kind >= 0) proxy_reply_done(p) ;
   }
 }
@@ -396,6 +542,7 @@ static void idle_timeout (proxy *p)
 static void tls_started (proxy *p, tlsinfo const *info)
 {
   (void)info ;
+  st.chunking = 0 ;  /* the client must say EHLO again, and the backend answer it */
   proxy_log(p, 2, "TLS started: the client must say EHLO again", 0, 0) ;
 }
 

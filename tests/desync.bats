@@ -1,0 +1,259 @@
+#!/usr/bin/env bats
+# desync.bats: the desynchronisation family of command injection (issue 13).
+# Each attack is one cleartext write by a man in the middle, then the victim
+# completes TLS and sends its first command. It passes only if STARTTLS was
+# refused or the session closed, or if the victim's command reached the
+# backend at a clean boundary and got its own reply. The backend,
+# tests/helpers/desync-backend.py, frames bytes the way some real server
+# does ($FAKE_MODE) and writes what it executed to $FAKE_TRACE.
+
+load helpers/common
+load helpers/proxy
+
+setup() {
+  proxy_setup
+  TRACE=$T/backend.trace
+  : > "$TRACE"
+}
+
+teardown() { ust_teardown ; }
+
+# desync_server PROXY [proxy options...]: under ucspitlsd, or with
+# DESYNC_OWN=1 as its own controller (-C), in front of the backend for its protocol.
+desync_server() {
+  local proxy=$1 proto=${1%d-starttls}
+  shift
+  if [ "${DESYNC_OWN:-0}" = 1 ]; then
+    start_server CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" FAKE_LOG="$FAKE_LOG" FAKE_TRACE="$TRACE" \
+      FAKE_MODE="${FAKE_MODE:-}" FAKE_PROTO="$proto" -- "$UST_BIN/$proxy" -C -v 2 "$@" -- "$PY" "$SCRIPTS/desync-backend.py"
+  else
+    start_server CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" FAKE_LOG="$FAKE_LOG" FAKE_TRACE="$TRACE" \
+      FAKE_MODE="${FAKE_MODE:-}" FAKE_PROTO="$proto" \
+      -- "$UST_BIN/ucspitlsd" -K 5000 -- "$UST_BIN/$proxy" -v 2 "$@" -- "$PY" "$SCRIPTS/desync-backend.py"
+  fi
+}
+
+# attack 'python code': runs code with c connected and these helpers:
+# smtp_victim(c) reads replies up to STARTTLS's (220/454/421 or the close);
+# on 220 it completes TLS and sends EHLO victim, which must get the backend's
+# own greeting. imap_victim(c, tag) does the same with tag STARTTLS and
+# "v LOGIN victim pw". Each prints REFUSED or VICTIM-OK.
+attack() {
+  tagged timeout 30 "$PY" -c "
+import smtptest, sys
+from smtptest import until_tag
+CA = '$CERTS/ca.pem'
+c = smtptest.Client($PORT)
+def smtp_victim(c):
+    while True:
+        try: r = c.reply()
+        except EOFError: print('REFUSED closed'); return
+        if r[:3] in ('454', '421'): print('REFUSED', r.strip()); return
+        if r.startswith('220 2.0.0 Ready'): break
+    c.starttls(CA)
+    r = c.cmd('EHLO victim')
+    assert 'greets victim' in r, 'victim got: ' + r
+    print('VICTIM-OK')
+def imap_victim(c, tag):
+    c.send(tag + ' STARTTLS\r\n')
+    try: r = until_tag(c, tag)
+    except EOFError: print('REFUSED closed'); return
+    if not r.split('\n')[-2].startswith(tag + ' OK'): print('REFUSED', r.strip()); return
+    c.starttls(CA)
+    c.send('v LOGIN victim pw\r\n')
+    r = c.line()
+    assert r.startswith('v OK logged in as victim'), 'victim got: ' + r
+    print('VICTIM-OK')
+$1"
+}
+
+# ------------------------------------------------------------------ SMTP
+
+smtp_bdat_attack() {
+  FAKE_MODE=nochunking desync_server smtpd-starttls
+  run attack '
+c.reply(); c.cmd("EHLO a")
+cmds = b"NOOP\r\nMAIL FROM:<a@x>\r\nRCPT TO:<attacker@x>\r\nDATA\r\n"
+c.send(b"BDAT %d\r\n" % len(cmds) + cmds + b"STARTTLS\r\n")
+print(c.reply().strip())
+smtp_victim(c)'
+  echo "$output"; cat "$TRACE"
+  assert_success
+  assert_line --index 0 "502 5.5.1 BDAT not available"
+  assert_line "VICTIM-OK"
+  # the chunk never reached the backend; the victim's EHLO did, as a command
+  run grep -c -e attacker -e '^CMD BDAT' -e '^CMD DATA' "$TRACE"
+  assert_output 0
+  grep -q '^CMD EHLO victim$' "$TRACE"
+}
+
+@test "desync smtp: BDAT to a backend without CHUNKING: 502 locally, its chunk dropped, the victim's EHLO is a command" {
+  smtp_bdat_attack
+}
+
+@test "desync smtp -C: BDAT to a backend without CHUNKING: 502 locally, its chunk dropped" {
+  DESYNC_OWN=1 smtp_bdat_attack
+}
+
+@test "desync smtp: BDAT reaches a backend that advertised CHUNKING, and a malformed BDAT ends the session" {
+  desync_server smtpd-starttls
+  run attack '
+c.reply(); c.cmd("EHLO a"); c.cmd("MAIL FROM:<a@x>"); c.cmd("RCPT TO:<b@x>")
+c.send(b"BDAT 5 LAST\r\nhello")
+print(c.reply().strip())
+c.send(b"BDAT 5x\r\nhello")
+print(c.reply().strip())
+print(c.closed())'
+  echo "$output"; cat "$TRACE"
+  assert_success
+  assert_line --index 0 "250 2.0.0 chunk"
+  assert_line --index 1 --partial "421 4.5.2 Syntax error in BDAT"
+  assert_line --index 2 True
+  grep -q '^BODY 5$' "$TRACE"
+  run grep -c '^CMD BDAT 5x' "$TRACE"
+  assert_output 0
+}
+
+@test "desync smtp: a bare CR in a command (a CR-splitting backend) is refused, never forwarded" {
+  FAKE_MODE=crsplit desync_server smtpd-starttls
+  run attack '
+c.reply(); c.cmd("EHLO a")
+c.send(b"NOOP\rMAIL FROM:<attacker@x>\r\n")
+print(c.reply().strip())
+c.send(b"NOOP\r\rRCPT TO:<attacker@x>\r\n")
+print(c.reply().strip())
+c.send(b"STARTTLS\r\n")
+smtp_victim(c)'
+  echo "$output"; cat "$TRACE"
+  assert_success
+  assert_line --index 0 --partial "500 5.5.2"
+  assert_line "VICTIM-OK"
+  run grep -c attacker "$TRACE"
+  assert_output 0
+}
+
+@test "desync smtp: bare LF and CR around a dot in DATA (SMTP smuggling) end no body at a lenient backend, the next command is answered in step" {
+  FAKE_MODE=lenientdot desync_server smtpd-starttls
+  run attack '
+c.reply(); c.cmd("EHLO a"); c.cmd("MAIL FROM:<legit@x>"); c.cmd("RCPT TO:<b@x>")
+assert c.cmd("DATA").startswith("354")
+smuggled = b"MAIL FROM:<a@x>\r\nRCPT TO:<attacker@x>\r\nDATA\r\n"
+c.send(b"x\n.\n" + smuggled + b"y\r\n.\r" + smuggled + b"z\r.\r\n" + smuggled + b"w\r\n.\n" + smuggled + b"end\r\n.\r\n")
+print(c.reply().strip())
+print(c.cmd("NOOP").strip())'
+  echo "$output"; cat "$TRACE"
+  assert_success
+  assert_line --index 0 --partial "250 2.0.0 queued"
+  # the next command gets its own reply: both ended the body at the same place
+  assert_line --index 1 "250 2.0.0 ok NOOP"
+  # one body, no smuggled command
+  run grep -c -e attacker -e '^BODY' "$TRACE"
+  assert_output 1
+}
+
+@test "desync smtp: a backend that answers one command twice taints the session: STARTTLS refused (454), -T ends it (421)" {
+  FAKE_MODE=double desync_server smtpd-starttls
+  run attack '
+c.reply(); c.cmd("EHLO a")
+c.send(b"NOOP\r\n")
+print(c.reply().strip()); print(c.reply().strip())
+c.send(b"STARTTLS\r\n")
+smtp_victim(c)'
+  echo "$output"
+  assert_success
+  assert_line "REFUSED 454 4.7.0 TLS not available"
+  grep -q 'out of step with the proxy (a reply no command awaited)' "$SERVER_LOG"
+  FAKE_MODE=double desync_server smtpd-starttls -T
+  run attack '
+c.reply(); c.cmd("EHLO a")
+c.send(b"NOOP\r\n")
+print(c.reply().strip())
+smtp_victim(c)'
+  echo "$output"
+  assert_success
+  assert_line --partial "REFUSED 421 4.7.0 Backend out of step"
+}
+
+# ------------------------------------------------------------------ IMAP
+
+@test "desync imap: IDLE refused before login, then LOGIN and APPEND: the proxy waits for the backend's + (no raw mode)" {
+  FAKE_MODE=idlerefused desync_server imapd-starttls
+  run attack '
+c.line()
+c.send(b"a IDLE\r\nb LOGIN attacker pw\r\n")
+print(until_tag(c, "b").strip().split("\n")[-1])
+imap_victim(c, "d")'
+  echo "$output"; cat "$TRACE"
+  assert_success
+  # LOGIN in cleartext commits the session to it: no TLS on top of the attacker's login
+  assert_line --partial "REFUSED d NO"
+}
+
+@test "desync imap -T: IDLE refused before login: LOGIN is still refused in cleartext, the victim logs in inside TLS" {
+  for own in 0 1; do
+    : > "$TRACE"
+    DESYNC_OWN=$own FAKE_MODE=idlerefused desync_server imapd-starttls -T
+    run attack '
+c.line()
+c.send(b"a IDLE\r\nb LOGIN attacker pw\r\nc APPEND INBOX {4+}\r\nxxxx\r\n")
+print(until_tag(c, "c").strip().split("\n")[-1])
+imap_victim(c, "d")'
+    echo "$output"; cat "$TRACE"
+    assert_success
+    assert_line "VICTIM-OK"
+    run grep -c attacker "$TRACE"
+    assert_output 0
+    grep -q '^CMD v LOGIN victim pw$' "$TRACE"
+  done
+}
+
+@test "desync imap: IDLE accepted: one line (DONE) per +, then commands are framed again" {
+  desync_server imapd-starttls
+  run attack '
+c.line()
+c.send(b"a IDLE\r\n")
+print(c.line().strip())
+c.send(b"DONE\r\n")
+print(until_tag(c, "a").strip().split("\n")[-1])
+imap_victim(c, "d")'
+  echo "$output"; cat "$TRACE"
+  assert_success
+  assert_line --index 0 "+ idling"
+  assert_line --index 1 "a OK IDLE done"
+  assert_line "VICTIM-OK"
+}
+
+@test "desync imap: a literal marker inside a quoted string is never forwarded (BAD for {n}, BYE for {n+})" {
+  for mode in "" lenientquote; do
+    : > "$TRACE"
+    FAKE_MODE=$mode desync_server imapd-starttls
+    run attack '
+c.line()
+c.send(b"a NOOP \"{40}\r\n")
+print(c.line().strip())
+c.send(b"b NOOP \"{40+}\r\nb LOGIN attacker pw\r\nc LOGIN attacker pw\r\n")
+print(c.line().strip())
+print(c.closed())'
+    echo "$output"; cat "$TRACE"
+    assert_success
+    assert_line --index 0 "a BAD literal marker inside a quoted string"
+    assert_line --index 1 "* BYE ambiguous literal"
+    assert_line --index 2 True
+    run grep -c -e attacker -e NOOP "$TRACE"
+    assert_output 0
+  done
+}
+
+@test "desync imap: a tagged reply to a command never forwarded taints the session: STARTTLS refused" {
+  FAKE_MODE=double desync_server imapd-starttls
+  run attack '
+c.line()
+c.send(b"a NOOP\r\n")
+print(until_tag(c, "a").strip())
+print(c.line().strip())
+imap_victim(c, "d")'
+  echo "$output"
+  assert_success
+  assert_line --partial "REFUSED d NO"
+  grep -q 'out of step with the proxy (a tagged reply to no command forwarded)' "$SERVER_LOG"
+}
