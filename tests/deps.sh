@@ -1,5 +1,6 @@
 # tests/deps.sh: sourced by tests/run-all and examples/demo. ust_need PKG:COMMAND...
-# installs the Debian packages whose command (or file) is missing when run as
+# installs the Debian packages whose command (or file, or Perl module given
+# as perl=Module) is missing when run as
 # root, and otherwise says what is missing and fails.
 
 ust_need() {
@@ -8,6 +9,7 @@ ust_need() {
     pkg=${spec%%:*} probe=${spec#*:}
     case "$probe" in
       /*) [ -e "$probe" ] && continue ;;
+      perl=*) perl -M"${probe#perl=}" -e 1 >/dev/null 2>&1 && continue ;;
       *) command -v "$probe" >/dev/null 2>&1 && continue ;;
     esac
     case " $missing " in *" $pkg "*) ;; *) missing="$missing $pkg" ;; esac
@@ -29,4 +31,4 @@ ust_need() {
 # What building needs.
 UST_BUILD_DEPS="gcc:cc make:make libc6-dev:/usr/include/stdio.h skalibs-dev:/usr/include/x86_64-linux-gnu/skalibs/skalibs.h libbearssl-dev:/usr/include/bearssl.h libtls-dev:/usr/include/tls.h openssl:openssl ucspi-tcp:tcpserver"
 # What the test suite needs on top.
-UST_TEST_DEPS="bats:bats bats-support:/usr/lib/bats/bats-support/load.bash bats-assert:/usr/lib/bats/bats-assert/load.bash python3:python3 swaks:swaks curl:curl gnutls-bin:gnutls-cli exim4-daemon-light:/usr/sbin/exim4 mailutils-imap4d:/usr/sbin/imap4d mailutils-pop3d:/usr/sbin/pop3d mandoc:mandoc valgrind:valgrind procps:pkill systemd:systemd-analyze libssl-dev:/usr/include/openssl/ssl.h stunnel4:stunnel4"
+UST_TEST_DEPS="bats:bats bats-support:/usr/lib/bats/bats-support/load.bash bats-assert:/usr/lib/bats/bats-assert/load.bash python3:python3 swaks:swaks libnet-ssleay-perl:perl=Net::SSLeay curl:curl gnutls-bin:gnutls-cli exim4-daemon-light:/usr/sbin/exim4 mailutils-imap4d:/usr/sbin/imap4d mailutils-pop3d:/usr/sbin/pop3d mandoc:mandoc valgrind:valgrind procps:pkill systemd:systemd-analyze libssl-dev:/usr/include/openssl/ssl.h stunnel4:stunnel4"
