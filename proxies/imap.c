@@ -7,9 +7,10 @@
 #include <strings.h>
 #include <skalibs/stralloc.h>
 #include <skalibs/strerr.h>
+#include <skalibs/random.h>
 #include "imap.h"
 
-enum reply_kind { K_GREETING, K_COMMAND } ;
+enum reply_kind { K_GREETING, K_COMMAND, K_PROBE } ;
 enum raw_state { RAW_NONE, RAW_WAIT, RAW_OPEN } ;
 
 #define TAG_MAX 64
@@ -20,6 +21,8 @@ static struct {
                               backend's "+" (RAW_OPEN: one client line passes untouched, then
                               RAW_WAIT again) or the completion of raw_tag (back to RAW_NONE) */
   char raw_tag[TAG_MAX] ;
+  char probe_tag[24] ;     /* the proxy's own NOOP before STARTTLS's OK, under an unpredictable tag */
+  char starttls_tag[TAG_MAX] ;  /* the client's STARTTLS awaiting that proof */
   stralloc tags ;          /* the tags of the commands forwarded and not completed, each NUL-ended */
   int sync_wait ;          /* a synchronizing literal waits for the backend's "+" */
   uint64_t sync_n ;
@@ -125,8 +128,21 @@ static proxy_verdict starttls (proxy *p, char const *tag, int args)
     proxy_close(p) ;
     return PROXY_TAKEN ;
   }
-  answer(p, tag, "OK Begin TLS negotiation now") ;
-  proxy_starttls(p) ;  /* that reply is the last cleartext byte */
+  /* Prove the boundary: a command of our own under a tag nobody can guess;
+     OK is said only on its completion (backend_line), nothing is read meanwhile. */
+  {
+    static char const hex[] = "0123456789abcdef" ;
+    unsigned char r[8] ;
+    random_buf((char *)r, sizeof(r)) ;
+    memcpy(st.probe_tag, "ust", 3) ;
+    for (unsigned int i = 0 ; i < sizeof(r) ; i++) { st.probe_tag[3 + 2 * i] = hex[r[i] >> 4] ; st.probe_tag[4 + 2 * i] = hex[r[i] & 15] ; }
+    st.probe_tag[3 + 2 * sizeof(r)] = 0 ;
+  }
+  memcpy(st.starttls_tag, tag, strlen(tag) + 1) ;
+  proxy_to_backend(p, st.probe_tag, strlen(st.probe_tag)) ;
+  proxy_to_backend(p, " NOOP\r\n", 7) ;
+  proxy_expect(p, K_PROBE) ;
+  proxy_client_hold(p) ;
   return PROXY_TAKEN ;
 }
 
@@ -253,11 +269,28 @@ static proxy_verdict client_line (proxy *p, char const *line, size_t len)
   return v ;
 }
 
-static void client_bad_line (proxy *p, proxy_badline why)
+static proxy_verdict client_bad_line (proxy *p, proxy_badline why, char const *line, size_t len)
 {
+  char tag[TAG_MAX] ;
+  size_t t ;
+  if (st.client_cont || st.client_raw == RAW_OPEN)
+  {
+    /* the backend holds the start of this command (or its exchange) and
+       waits for its rest: nothing can be forwarded that it would not take
+       as that rest, and it will answer nothing before it */
+    proxy_log(p, 1, why == PROXY_LINE_NUL ? "refused a command line holding a NUL byte" : "refused an overlong command line", " in the middle of a command: closing", 0) ;
+    proxy_say(p, "* BYE command line refused in the middle of a command\r\n") ;
+    proxy_close(p) ;
+    return PROXY_TAKEN ;
+  }
+  if (proxy_pending(p)) return PROXY_WAIT ;
   proxy_log(p, 1, why == PROXY_LINE_NUL ? "refused a command line holding a NUL byte" : "refused an overlong command line", 0, 0) ;
-  proxy_say(p, why == PROXY_LINE_NUL ? "* BAD NUL byte in command\r\n" : "* BAD line too long\r\n") ;
-  st.client_cont = 0 ;
+  /* the answer goes to the line's tag when it is readable: the client waits for it */
+  t = get_tag(line, len, tag) ;
+  for (size_t i = 0 ; i < t ; i++) if (tag[i] <= ' ' || tag[i] >= 0x7f || tag[i] == '+' || tag[i] == '*') { t = 0 ; break ; }
+  proxy_say(p, t ? tag : "*") ;
+  proxy_say(p, why == PROXY_LINE_NUL ? " BAD NUL byte in command\r\n" : " BAD line too long\r\n") ;
+  return PROXY_TAKEN ;
 }
 
 /* Appends to st.out the capability list caps (len bytes, atoms separated by
@@ -366,6 +399,27 @@ static void backend_line (proxy *p, char const *line, size_t len)
   else
   {
     char tag[TAG_MAX] ;
+    if (get_tag(line, len, tag) && proxy_expected(p) == K_PROBE && !strcmp(tag, st.probe_tag))
+    {
+      /* our NOOP's completion: the backend answered everything before it */
+      int ok = len >= strlen(tag) + 4 && !strncasecmp(line + strlen(tag) + 1, "OK", 2) ;
+      proxy_reply_done(p) ;
+      proxy_client_resume(p) ;
+      st.probe_tag[0] = 0 ;
+      if (ok && proxy_tls_available(p))
+      {
+        proxy_say(p, st.starttls_tag) ;
+        proxy_say(p, " OK Begin TLS negotiation now\r\n") ;
+        proxy_starttls(p) ;  /* that reply is the last cleartext byte */
+      }
+      else
+      {
+        proxy_log(p, 1, ok ? "STARTTLS refused: TLS not available" : "STARTTLS refused: the backend did not complete the proxy's NOOP with OK", 0, 0) ;
+        proxy_say(p, st.starttls_tag) ;
+        proxy_say(p, " NO TLS not available\r\n") ;
+      }
+      return ;
+    }
     emit_response(p, line, len) ;
     if (get_tag(line, len, tag))
     {

@@ -114,10 +114,13 @@ static proxy_verdict client_line (proxy *p, char const *line, size_t len)
   return v ;
 }
 
-static void client_bad_line (proxy *p, proxy_badline why)
+static proxy_verdict client_bad_line (proxy *p, proxy_badline why, char const *line, size_t len)
 {
+  (void)line ; (void)len ;
+  if (proxy_pending(p)) return PROXY_WAIT ;
   proxy_log(p, 1, why == PROXY_LINE_NUL ? "refused a command line holding a NUL byte" : "refused an overlong command line", 0, 0) ;
   proxy_say(p, why == PROXY_LINE_NUL ? "-ERR NUL byte in command\r\n" : "-ERR line too long\r\n") ;
+  return PROXY_TAKEN ;
 }
 
 /* Emits the collected CAPA reply without the backend's STLS, with ours while TLS can start. */

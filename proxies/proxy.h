@@ -35,9 +35,12 @@ typedef struct proxy_protocol_s {
      after replies still due from the backend). */
   proxy_verdict (*client_line) (proxy *p, char const *line, size_t len) ;
 
-  /* A client line the framework refused (see proxy_badline). The protocol
-     answers it; it is called only once no backend reply is pending. */
-  void (*client_bad_line) (proxy *p, proxy_badline why) ;
+  /* A client line the framework refused (see proxy_badline): line holds its
+     first len bytes (all of it for a NUL, the limit's worth for an overlong
+     one), to read a tag from. The protocol answers it, or returns
+     PROXY_WAIT to be called again once no backend reply is pending (an
+     answer that must keep its place). */
+  proxy_verdict (*client_bad_line) (proxy *p, proxy_badline why, char const *line, size_t len) ;
 
   /* In stream mode (proxy_client_stream), bytes from the client: returns how
      many of them belong to the stream, which the protocol has forwarded

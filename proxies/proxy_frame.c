@@ -68,16 +68,14 @@ int proxy_client_step (proxy *p)
   if (!lf)
   {
     if (avail < max) return 0 ;  /* an incomplete line: wait for more */
-    if (p->fifo_len) return 0 ;   /* the answer waits its turn */
-    p->proto->client_bad_line(p, PROXY_LINE_TOO_LONG) ;
+    if (p->proto->client_bad_line(p, PROXY_LINE_TOO_LONG, s, max) == PROXY_WAIT) return 0 ;  /* the answer waits its turn */
     p->discarding = 1 ;
     return 1 ;
   }
   len = (size_t)(lf - s) + 1 ;
   if (memchr(s, 0, len))
   {
-    if (p->fifo_len) return 0 ;
-    p->proto->client_bad_line(p, PROXY_LINE_NUL) ;
+    if (p->proto->client_bad_line(p, PROXY_LINE_NUL, s, len) == PROXY_WAIT) return 0 ;
     b->start += len ;
     return 1 ;
   }

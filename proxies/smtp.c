@@ -271,9 +271,11 @@ static proxy_verdict client_line (proxy *p, char const *line, size_t len)
   return v ;
 }
 
-static void client_bad_line (proxy *p, proxy_badline why)
+static proxy_verdict client_bad_line (proxy *p, proxy_badline why, char const *line, size_t len)
 {
-  if (st.junk++ >= JUNK_MAX) { too_much_junk(p) ; return ; }
+  (void)line ; (void)len ;
+  if (proxy_pending(p)) return PROXY_WAIT ;
+  if (st.junk++ >= JUNK_MAX) { too_much_junk(p) ; return PROXY_TAKEN ; }
   if (why == PROXY_LINE_NUL)
   {
     proxy_log(p, 1, "refused a command line holding a NUL byte", 0, 0) ;
@@ -284,6 +286,7 @@ static void client_bad_line (proxy *p, proxy_badline why)
     proxy_log(p, 1, "refused an overlong command line", 0, 0) ;
     proxy_say(p, "500 5.5.2 Syntax error: line too long\r\n") ;
   }
+  return PROXY_TAKEN ;
 }
 
 /* The message body before TLS, until CRLF "." CRLF (RFC 5321 4.1.1.4) and

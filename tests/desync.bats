@@ -257,3 +257,29 @@ imap_victim(c, "d")'
   assert_line --partial "REFUSED d NO"
   grep -q 'out of step with the proxy (a tagged reply to no command forwarded)' "$SERVER_LOG"
 }
+
+@test "desync imap: before OK to STARTTLS the proxy proves the boundary with its own NOOP under an unpredictable tag" {
+  desync_server imapd-starttls
+  run attack '
+c.line()
+imap_victim(c, "d")'
+  echo "$output"; cat "$TRACE"
+  assert_success
+  assert_line "VICTIM-OK"
+  refute_output --partial ust
+  run grep -cE '^CMD ust[0-9a-f]{16} NOOP$' "$TRACE"
+  assert_output 1
+  # a second session: another tag
+  run attack '
+c.line()
+imap_victim(c, "d")'
+  assert_line "VICTIM-OK"
+  [ "$(grep -E '^CMD ust' "$TRACE" | sort -u | wc -l)" = 2 ]
+  FAKE_MODE=nonoop desync_server imapd-starttls
+  run attack '
+c.line()
+imap_victim(c, "d")'
+  echo "$output"
+  assert_line "REFUSED d NO TLS not available"
+  grep -q "did not complete the proxy's NOOP" "$SERVER_LOG"
+}

@@ -126,11 +126,12 @@ static proxy_verdict w_client_line (proxy *p, char const *line, size_t len)
   return v ;
 }
 
-static void w_client_bad_line (proxy *p, proxy_badline why)
+static proxy_verdict w_client_bad_line (proxy *p, proxy_badline why, char const *line, size_t len)
 {
   uint64_t b0 = btotal() ;
-  h.real.client_bad_line(p, why) ;
+  proxy_verdict v = h.real.client_bad_line(p, why, line, len) ;
   check(btotal() == b0) ;  /* a refused line goes nowhere */
+  return v ;
 }
 
 static int client_step (void)

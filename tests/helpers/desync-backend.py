@@ -19,6 +19,7 @@ separated:
                  quoted string (otherwise quoted strings are honoured and
                  such a line gets BAD)
     double       NOOP gets its tagged OK twice
+    nonoop       NOOP gets a tagged NO
 The greeting of each names no STARTTLS capability the proxy must strip
 beyond the usual one."""
 import os, re, sys
@@ -169,6 +170,8 @@ def imap():
         elif cmd == b"LOGOUT":
             say("* BYE bye\r\n%s OK bye\r\n" % tag)
             return
+        elif cmd == b"NOOP" and "nonoop" in modes:
+            say("%s NO not now\r\n" % tag)
         elif cmd == b"NOOP" and "double" in modes:
             say("%s OK noop\r\n%s OK noop again\r\n" % (tag, tag))
         else:
