@@ -21,7 +21,9 @@ enum reply_kind {
 static struct {
   int in_multi ;       /* inside a multi-line reply */
   int piece ;          /* the previous backend chunk had no LF */
-  int auth_raw ;       /* AUTH runs: client lines are SASL data */
+  int auth_raw ;       /* AUTH runs: the client is held until the backend's "+ " (then one
+                          line of SASL data passes) or its final reply */
+  int line_final ;     /* the backend line being read (maybe in pieces) ends its reply */
   stralloc capa ;      /* the CAPA reply being collected */
 } st = { .capa = STRALLOC_ZERO } ;
 
@@ -74,7 +76,19 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
   int args = has_args(line, len) ;
   int credentials = verb_is(line, len, "USER") || verb_is(line, len, "PASS") || verb_is(line, len, "APOP") || verb_is(line, len, "AUTH") ;
   int kind = K_SINGLE ;
-  if (st.auth_raw) { proxy_to_backend(p, line, len) ; return PROXY_TAKEN ; }
+  if (st.auth_raw)
+  {
+    /* one line of SASL data per "+ " challenge; nothing more until the next */
+    proxy_to_backend(p, line, len) ;
+    proxy_client_hold(p) ;
+    return PROXY_TAKEN ;
+  }
+  if (!proxy_crlf_line(line, len))
+  {
+    if (proxy_pending(p)) return PROXY_WAIT ;
+    proxy_log(p, 1, "refused a command line with a bare CR or LF", 0, 0) ;
+    return answer(p, "-ERR command lines end in CRLF and hold no other CR or LF\r\n") ;
+  }
   if (verb_is(line, len, "STLS")) return stls(p, args) ;
   if (credentials && !proxy_tls_active(p))
   {
@@ -93,6 +107,7 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
     kind = K_AUTH ;
     st.auth_raw = 1 ;
     proxy_client_line_max(p, POP3_SASL_LINE_MAX) ;
+    proxy_client_hold(p) ;  /* SASL data only after the backend's "+ " */
   }
   proxy_to_backend(p, line, len) ;
   proxy_expect(p, kind) ;
@@ -179,20 +194,41 @@ static void backend_line (proxy *p, char const *line, size_t len)
     return ;
   }
   proxy_to_client(p, line, len) ;
-  if (cont || kind < 0) return ;
-  if (kind == K_MULTI)
+  if (kind < 0)
   {
-    if (!st.in_multi && len >= 3 && !strncmp(line, "+OK", 3)) { st.in_multi = 1 ; return ; }
-    if (st.in_multi && !is_end(line, len)) return ;
-    st.in_multi = 0 ;
+    /* a reply no command awaited: the backend frames otherwise than we do */
+    if (!cont && proxy_desync(p, "a reply no command awaited"))
+    {
+      proxy_say(p, "-ERR backend out of step, closing connection\r\n") ;
+      proxy_close(p) ;
+    }
+    return ;
   }
-  else if (kind == K_AUTH)
+  if (!cont)
   {
-    if (len >= 2 && line[0] == '+' && line[1] == ' ') return ;  /* a challenge: more SASL data comes */
+    /* what this line is, from its start: a line over the limit comes in pieces */
+    st.line_final = 1 ;
+    if (kind == K_MULTI)
+    {
+      if (!st.in_multi && len >= 3 && !strncmp(line, "+OK", 3)) { st.in_multi = 1 ; st.line_final = 0 ; }
+      else if (st.in_multi && !is_end(line, len)) st.line_final = 0 ;
+    }
+    else if (kind == K_AUTH && len >= 2 && line[0] == '+' && line[1] == ' ')
+    {
+      st.line_final = 0 ;
+      if (!st.piece) proxy_client_resume(p) ;  /* a challenge: one line of SASL data may come */
+    }
+  }
+  else if (kind == K_AUTH && !st.line_final && !st.piece) proxy_client_resume(p) ;
+  if (st.piece || !st.line_final) return ;
+  if (kind == K_MULTI) st.in_multi = 0 ;
+  if (kind == K_AUTH)
+  {
     st.auth_raw = 0 ;
     proxy_client_line_max(p, 0) ;
+    proxy_client_resume(p) ;
   }
-  if (!st.piece) proxy_reply_done(p) ;
+  proxy_reply_done(p) ;
 }
 
 static void idle_timeout (proxy *p)

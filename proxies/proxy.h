@@ -149,6 +149,11 @@ extern void proxy_backend_capabilities (proxy *p, int offers) ;
 extern int proxy_desync (proxy *p, char const *what) ;
 extern int proxy_desynced (proxy const *p) ;
 
+/* Is the line a well-formed command line: ending in CRLF, with no other CR
+   or LF in it? A bare CR or LF ends a command for some servers and not for
+   others, so the SMTP and POP3 rules never forward a line holding one. */
+extern int proxy_crlf_line (char const *line, size_t len) ;
+
 /* The client committed to cleartext: TLS will not be used. */
 extern void proxy_decline (proxy *p) ;
 

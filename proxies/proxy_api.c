@@ -126,3 +126,8 @@ int proxy_desync (proxy *p, char const *what)
 }
 
 int proxy_desynced (proxy const *p) { return p->desync ; }
+
+int proxy_crlf_line (char const *line, size_t len)
+{
+  return len >= 2 && line[len - 2] == '\r' && !memchr(line, '\r', len - 2) ;
+}

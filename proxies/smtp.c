@@ -70,13 +70,6 @@ static void forward (proxy *p, char const *line, size_t len, int kind)
   proxy_expect(p, kind) ;
 }
 
-/* Is the line a well-formed command line: ending in CRLF, with no other CR
-   or LF in it? A bare CR or LF ends a command for some servers and not for
-   others, so a line holding one is never forwarded (DESIGN §5). */
-static int crlf_line (char const *line, size_t len)
-{
-  return len >= 2 && line[len - 2] == '\r' && !memchr(line, '\r', len - 2) ;
-}
 
 /* BDAT size [LAST] (RFC 3030): the size bytes after the line are message
    data, never commands. Strict grammar: "BDAT" SP 1*18DIGIT [SP "LAST"] CRLF,
@@ -182,7 +175,7 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
        but framed like a command: with a bare CR or LF it would be one line
        to us and two to some backends. The exchange is cancelled instead. */
     st.sasl = 0 ;
-    if (crlf_line(line, len)) forward(p, line, len, K_AUTH) ;
+    if (proxy_crlf_line(line, len)) forward(p, line, len, K_AUTH) ;
     else
     {
       proxy_log(p, 1, "SASL response with a bare CR or LF: exchange cancelled", 0, 0) ;
@@ -191,7 +184,7 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
     proxy_client_hold(p) ;
     return PROXY_TAKEN ;
   }
-  if (!crlf_line(line, len))
+  if (!proxy_crlf_line(line, len))
   {
     if (proxy_pending(p)) return PROXY_WAIT ;
     proxy_log(p, 1, "refused a command line with a bare CR or LF", 0, 0) ;

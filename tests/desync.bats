@@ -37,7 +37,8 @@ desync_server() {
 # smtp_victim(c) reads replies up to STARTTLS's (220/454/421 or the close);
 # on 220 it completes TLS and sends EHLO victim, which must get the backend's
 # own greeting. imap_victim(c, tag) does the same with tag STARTTLS and
-# "v LOGIN victim pw". Each prints REFUSED or VICTIM-OK.
+# "v LOGIN victim pw"; pop3_victim(c) with STLS and "USER victim". Each
+# prints REFUSED or VICTIM-OK.
 attack() {
   tagged timeout 30 "$PY" -c "
 import smtptest, sys
@@ -63,6 +64,16 @@ def imap_victim(c, tag):
     c.send('v LOGIN victim pw\r\n')
     r = c.line()
     assert r.startswith('v OK logged in as victim'), 'victim got: ' + r
+    print('VICTIM-OK')
+def pop3_victim(c):
+    c.send('STLS\r\n')
+    try: r = c.line()
+    except EOFError: print('REFUSED closed'); return
+    if not r.startswith('+OK Begin TLS'): print('REFUSED', r.strip()); return
+    c.starttls(CA)
+    c.send('USER victim\r\n')
+    r = c.line()
+    assert r.startswith('+OK hello victim'), 'victim got: ' + r
     print('VICTIM-OK')
 $1"
 }
@@ -282,4 +293,94 @@ imap_victim(c, "d")'
   echo "$output"
   assert_line "REFUSED d NO TLS not available"
   grep -q "did not complete the proxy's NOOP" "$SERVER_LOG"
+}
+
+# ------------------------------------------------------------------ POP3
+
+@test "desync pop3: AUTH refused, then USER and PASS in one write: no TLS on the attacker's login, and under -T nothing of it reaches the backend" {
+  FAKE_MODE=authrefused desync_server pop3d-starttls
+  run attack '
+c.line()
+c.send(b"AUTH X\r\nUSER attacker\r\nPASS pw\r\n")
+print(c.line().strip()); print(c.line().strip()); print(c.line().strip())
+pop3_victim(c)'
+  echo "$output"; cat "$TRACE"
+  assert_success
+  assert_line --index 0 "-ERR no AUTH here"
+  # USER in cleartext commits the session to it: no TLS on top of the attacker's login
+  assert_line "REFUSED -ERR TLS not available"
+  for own in 0 1; do
+    : > "$TRACE"
+    DESYNC_OWN=$own FAKE_MODE=authrefused desync_server pop3d-starttls -T
+    run attack '
+c.line()
+c.send(b"AUTH X\r\nUSER attacker\r\nPASS pw\r\n")
+print(c.line().strip()); print(c.line().strip()); print(c.line().strip())
+pop3_victim(c)'
+    echo "$output"; cat "$TRACE"
+    assert_success
+    assert_line "VICTIM-OK"
+    run grep -c attacker "$TRACE"
+    assert_output 0
+  done
+}
+
+@test "desync pop3: an AUTH exchange passes one line per + challenge" {
+  desync_server pop3d-starttls
+  run attack '
+c.line()
+c.send(b"AUTH PLAIN\r\n")
+print(c.line().strip())
+c.send(b"AGFAYg==\r\n")
+print(c.line().strip())
+c.send(b"NOOP\r\n")
+print(c.line().strip())'
+  echo "$output"; cat "$TRACE"
+  assert_success
+  assert_output "$(printf -- '+\n+OK authenticated\n+OK')"
+  grep -q '^SASL AGFAYg==$' "$TRACE"
+}
+
+@test "desync pop3: a reply no command awaited taints the session: STLS refused" {
+  FAKE_MODE=double desync_server pop3d-starttls
+  run attack '
+c.line()
+c.send(b"NOOP\r\n")
+print(c.line().strip()); print(c.line().strip())
+pop3_victim(c)'
+  echo "$output"
+  assert_success
+  assert_line "REFUSED -ERR TLS not available"
+  grep -q 'out of step with the proxy (a reply no command awaited)' "$SERVER_LOG"
+}
+
+@test "desync pop3: a one-line reply longer than the line limit is one reply (STLS is answered after it)" {
+  FAKE_MODE=longline desync_server pop3d-starttls
+  run attack '
+c.line()
+c.send(b"NOOP\r\n")
+print(len(c.line()))
+pop3_victim(c)'
+  echo "$output"
+  assert_success
+  assert_line --index 0 70006
+  assert_line "VICTIM-OK"
+}
+
+@test "desync pop3: a command line with a bare CR or LF is refused, never forwarded" {
+  desync_server pop3d-starttls
+  run attack '
+c.line()
+c.send(b"NOOP\rUSER attacker\r\n")
+print(c.line().strip())
+c.send(b"NOOP\n")
+print(c.line().strip())
+pop3_victim(c)'
+  echo "$output"; cat "$TRACE"
+  assert_success
+  assert_line --index 0 --partial "-ERR command lines end in CRLF"
+  assert_line --index 1 --partial "-ERR command lines end in CRLF"
+  assert_line "VICTIM-OK"
+  run grep -c -e attacker -e NOOP "$TRACE"
+  assert_output 0
 }

@@ -20,6 +20,10 @@ separated:
                  such a line gets BAD)
     double       NOOP gets its tagged OK twice
     nonoop       NOOP gets a tagged NO
+  pop3:
+    authrefused  AUTH gets -ERR (its SASL lines would be commands)
+    double       NOOP is answered twice
+    longline     NOOP gets a one-line +OK of 70000 bytes
 The greeting of each names no STARTTLS capability the proxy must strip
 beyond the usual one."""
 import os, re, sys
@@ -178,4 +182,41 @@ def imap():
             say("%s OK %s done\r\n" % (tag, cmd.decode("latin-1")))
 
 
-(imap if os.environ.get("FAKE_PROTO") == "imap" else smtp)()
+def pop3():
+    say("+OK desync.test POP3 ready\r\n")
+    while True:
+        line = io.readline()
+        if line is None:
+            return
+        line = line.rstrip(b"\r\n")
+        t("CMD " + line.decode("latin-1"))
+        parts = line.split(b" ")
+        verb = parts[0].upper()
+        arg = parts[1].decode("latin-1") if len(parts) > 1 else ""
+        if verb == b"CAPA":
+            say("+OK caps\r\nSTLS\r\nUSER\r\nSASL PLAIN\r\n.\r\n")
+        elif verb == b"AUTH" and "authrefused" in modes:
+            say("-ERR no AUTH here\r\n")
+        elif verb == b"AUTH":
+            say("+ \r\n")
+            data = io.readline()
+            if data is None:
+                return
+            t("SASL " + data.rstrip(b"\r\n").decode("latin-1"))
+            say("+OK authenticated\r\n")
+        elif verb == b"USER":
+            say("+OK hello %s\r\n" % arg)
+        elif verb == b"PASS":
+            say("+OK logged in\r\n")
+        elif verb == b"NOOP" and "double" in modes:
+            say("+OK\r\n+OK again\r\n")
+        elif verb == b"NOOP" and "longline" in modes:
+            say("+OK " + "x" * 70000 + "\r\n")
+        elif verb == b"QUIT":
+            say("+OK bye\r\n")
+            return
+        else:
+            say("+OK\r\n")
+
+
+{"imap": imap, "pop3": pop3}.get(os.environ.get("FAKE_PROTO"), smtp)()
