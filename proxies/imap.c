@@ -110,40 +110,35 @@ static proxy_verdict answer (proxy *p, char const *tag, char const *text)
   return PROXY_TAKEN ;
 }
 
-static proxy_verdict starttls (proxy *p, char const *tag, int args)
+/* STARTTLS is decided by the framework (proxy_tls_request); these are its
+   IMAP words, tagged with the client's STARTTLS tag, and the proof that the
+   backend is at a command boundary: a NOOP of our own under a tag nobody
+   can guess, whose completion backend_line waits for. */
+static void tls_answer (proxy *p, proxy_tls_answer what)
 {
-  if (proxy_tls_active(p)) return answer(p, tag, "BAD TLS is already active") ;
-  if (args) return answer(p, tag, "BAD STARTTLS takes no arguments") ;
-  if (proxy_pending(p)) return PROXY_WAIT ;
-  if (!proxy_tls_available(p))
-  {
-    proxy_log(p, 1, "STARTTLS refused: TLS not available", 0, 0) ;
-    return answer(p, tag, "NO TLS not available") ;
-  }
-  if (proxy_client_unhandled(p))
-  {
-    proxy_note_injection(p) ;
-    proxy_log(p, 1, "STARTTLS refused: commands were pipelined after it (injection attempt); dropping the connection", 0, 0) ;
-    proxy_say(p, "* BYE STARTTLS must be the last command of a pipeline\r\n") ;
-    proxy_close(p) ;
-    return PROXY_TAKEN ;
-  }
-  /* Prove the boundary: a command of our own under a tag nobody can guess;
-     OK is said only on its completion (backend_line), nothing is read meanwhile. */
-  {
-    static char const hex[] = "0123456789abcdef" ;
-    unsigned char r[8] ;
-    random_buf((char *)r, sizeof(r)) ;
-    memcpy(st.probe_tag, "ust", 3) ;
-    for (unsigned int i = 0 ; i < sizeof(r) ; i++) { st.probe_tag[3 + 2 * i] = hex[r[i] >> 4] ; st.probe_tag[4 + 2 * i] = hex[r[i] & 15] ; }
-    st.probe_tag[3 + 2 * sizeof(r)] = 0 ;
-  }
-  memcpy(st.starttls_tag, tag, strlen(tag) + 1) ;
+  static char const *const text[] = {
+    [PROXY_TLS_ALREADY] = " BAD TLS is already active\r\n",
+    [PROXY_TLS_ARGS] = " BAD STARTTLS takes no arguments\r\n",
+    [PROXY_TLS_UNAVAILABLE] = " NO TLS not available\r\n",
+    [PROXY_TLS_INJECTION] = "* BYE STARTTLS must be the last command of a pipeline\r\n",
+    [PROXY_TLS_PROBE_FAILED] = " NO TLS not available\r\n",
+    [PROXY_TLS_ACCEPT] = " OK Begin TLS negotiation now\r\n",
+  } ;
+  if (what != PROXY_TLS_INJECTION) proxy_say(p, st.starttls_tag) ;
+  proxy_say(p, text[what]) ;
+}
+
+static void tls_probe (proxy *p)
+{
+  static char const hex[] = "0123456789abcdef" ;
+  unsigned char r[8] ;
+  random_buf((char *)r, sizeof(r)) ;
+  memcpy(st.probe_tag, "ust", 3) ;
+  for (unsigned int i = 0 ; i < sizeof(r) ; i++) { st.probe_tag[3 + 2 * i] = hex[r[i] >> 4] ; st.probe_tag[4 + 2 * i] = hex[r[i] & 15] ; }
+  st.probe_tag[3 + 2 * sizeof(r)] = 0 ;
   proxy_to_backend(p, st.probe_tag, strlen(st.probe_tag)) ;
   proxy_to_backend(p, " NOOP\r\n", 7) ;
   proxy_expect(p, K_PROBE) ;
-  proxy_client_hold(p) ;
-  return PROXY_TAKEN ;
 }
 
 /* Forwards a command line (fresh: a reply is then due) or a continuation
@@ -217,7 +212,11 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
     args = 0 ;
     for (size_t i = w ; i < clen ; i++) if (cmd[i] != ' ' && cmd[i] != '\r' && cmd[i] != '\n') args = 1 ;
   }
-  if (word_is(cmd, clen, "STARTTLS")) return starttls(p, tag, args) ;
+  if (word_is(cmd, clen, "STARTTLS"))
+  {
+    memcpy(st.starttls_tag, tag, t + 1) ;
+    return proxy_tls_request(p, args) ;
+  }
   if (!proxy_tls_active(p) && (word_is(cmd, clen, "LOGIN") || word_is(cmd, clen, "AUTHENTICATE")))
   {
     if (proxy_require_tls(p))
@@ -404,20 +403,8 @@ static void backend_line (proxy *p, char const *line, size_t len)
       /* our NOOP's completion: the backend answered everything before it */
       int ok = len >= strlen(tag) + 4 && !strncasecmp(line + strlen(tag) + 1, "OK", 2) ;
       proxy_reply_done(p) ;
-      proxy_client_resume(p) ;
       st.probe_tag[0] = 0 ;
-      if (ok && proxy_tls_available(p))
-      {
-        proxy_say(p, st.starttls_tag) ;
-        proxy_say(p, " OK Begin TLS negotiation now\r\n") ;
-        proxy_starttls(p) ;  /* that reply is the last cleartext byte */
-      }
-      else
-      {
-        proxy_log(p, 1, ok ? "STARTTLS refused: TLS not available" : "STARTTLS refused: the backend did not complete the proxy's NOOP with OK", 0, 0) ;
-        proxy_say(p, st.starttls_tag) ;
-        proxy_say(p, " NO TLS not available\r\n") ;
-      }
+      proxy_tls_proven(p, ok ? 0 : "the backend did not complete the proxy's NOOP with OK") ;
       return ;
     }
     emit_response(p, line, len) ;
@@ -477,4 +464,7 @@ void imap_protocol (proxy_protocol *proto, size_t line_max)
   proto->idle_timeout = idle_timeout ;
   proto->tls_started = 0 ;
   proto->start = start ;
+  proto->tls_verb = "STARTTLS" ;
+  proto->tls_answer = tls_answer ;
+  proto->tls_probe = tls_probe ;
 }

@@ -48,27 +48,20 @@ static proxy_verdict answer (proxy *p, char const *reply)
   return PROXY_TAKEN ;
 }
 
-static proxy_verdict stls (proxy *p, int args)
+/* STLS is decided by the framework (proxy_tls_request); these are its POP3
+   words. No probe: POP3 has no command that every server accepts in every
+   state, so the count of replies (with the framing rules) is the proof. */
+static void tls_answer (proxy *p, proxy_tls_answer what)
 {
-  if (proxy_tls_active(p)) return answer(p, "-ERR TLS is already active\r\n") ;
-  if (args) return answer(p, "-ERR STLS takes no arguments\r\n") ;
-  if (proxy_pending(p)) return PROXY_WAIT ;
-  if (!proxy_tls_available(p))
-  {
-    proxy_log(p, 1, "STLS refused: TLS not available", 0, 0) ;
-    return answer(p, "-ERR TLS not available\r\n") ;
-  }
-  if (proxy_client_unhandled(p))
-  {
-    proxy_note_injection(p) ;
-    proxy_log(p, 1, "STLS refused: commands were pipelined after it (injection attempt); dropping the connection", 0, 0) ;
-    proxy_say(p, "-ERR STLS must be the last command of a pipeline; closing connection\r\n") ;
-    proxy_close(p) ;
-    return PROXY_TAKEN ;
-  }
-  proxy_say(p, "+OK Begin TLS negotiation\r\n") ;
-  proxy_starttls(p) ;  /* that reply is the last cleartext byte */
-  return PROXY_TAKEN ;
+  static char const *const text[] = {
+    [PROXY_TLS_ALREADY] = "-ERR TLS is already active\r\n",
+    [PROXY_TLS_ARGS] = "-ERR STLS takes no arguments\r\n",
+    [PROXY_TLS_UNAVAILABLE] = "-ERR TLS not available\r\n",
+    [PROXY_TLS_INJECTION] = "-ERR STLS must be the last command of a pipeline; closing connection\r\n",
+    [PROXY_TLS_PROBE_FAILED] = "-ERR TLS not available\r\n",
+    [PROXY_TLS_ACCEPT] = "+OK Begin TLS negotiation\r\n",
+  } ;
+  proxy_say(p, text[what]) ;
 }
 
 static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
@@ -89,7 +82,7 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
     proxy_log(p, 1, "refused a command line with a bare CR or LF", 0, 0) ;
     return answer(p, "-ERR command lines end in CRLF and hold no other CR or LF\r\n") ;
   }
-  if (verb_is(line, len, "STLS")) return stls(p, args) ;
+  if (verb_is(line, len, "STLS")) return proxy_tls_request(p, args) ;
   if (credentials && !proxy_tls_active(p))
   {
     if (proxy_require_tls(p))
@@ -259,4 +252,7 @@ void pop3_protocol (proxy_protocol *proto, size_t line_max)
   proto->idle_timeout = idle_timeout ;
   proto->tls_started = 0 ;
   proto->start = start ;
+  proto->tls_verb = "STLS" ;
+  proto->tls_answer = tls_answer ;
+  proto->tls_probe = 0 ;
 }

@@ -24,6 +24,16 @@ typedef enum proxy_badline_e {
   PROXY_LINE_NUL        /* held a NUL byte: discarded whole */
 } proxy_badline ;
 
+/* The replies to a client's STARTTLS the protocol words (tls_answer). */
+typedef enum proxy_tls_answer_e {
+  PROXY_TLS_ALREADY,       /* TLS is active already */
+  PROXY_TLS_ARGS,          /* the command had arguments */
+  PROXY_TLS_UNAVAILABLE,   /* no controller, declined, desynchronised */
+  PROXY_TLS_INJECTION,     /* bytes followed it: the session ends after this */
+  PROXY_TLS_PROBE_FAILED,  /* the backend did not prove its command boundary */
+  PROXY_TLS_ACCEPT         /* the success reply: the last cleartext byte */
+} proxy_tls_answer ;
+
 typedef struct proxy_protocol_s {
   char const *name ;          /* for logs: "smtp" */
   size_t client_line_max ;    /* longest client line accepted, LF included */
@@ -56,6 +66,13 @@ typedef struct proxy_protocol_s {
 
   /* Called once before the session starts (e.g. to expect a greeting). May be NULL. */
   void (*start) (proxy *p) ;
+
+  /* STARTTLS: the command's name for logs ("STARTTLS", "STLS"), the reply
+     texts, and, if not NULL, a probe that sends the backend a command of
+     the proxy's own and calls proxy_tls_proven on its reply. */
+  char const *tls_verb ;
+  void (*tls_answer) (proxy *p, proxy_tls_answer what) ;
+  void (*tls_probe) (proxy *p) ;
 
   /* TLS is established; info holds what the engine told. */
   void (*tls_started) (proxy *p, tlsinfo const *info) ;
@@ -127,6 +144,17 @@ extern size_t proxy_client_unhandled (proxy const *p) ;
 extern int proxy_tls_available (proxy *p) ;
 extern int proxy_tls_active (proxy const *p) ;
 extern int proxy_require_tls (proxy const *p) ;
+
+/* A client's STARTTLS (args: it had arguments), framed by the protocol:
+   the one decision for every protocol (proxy_starttls.c). Answers through
+   tls_answer in the order the checks come: already active, arguments (after
+   the replies due), then, once nothing is pending, TLS unavailable (no
+   controller, declined, desynchronised), bytes after it (an injection:
+   the session ends), then the probe or the success reply and the handoff. */
+extern proxy_verdict proxy_tls_request (proxy *p, int args) ;
+/* The probe's reply came: failed is NULL if the backend proved its
+   boundary, else why not (logged). Answers and starts TLS, or refuses. */
+extern void proxy_tls_proven (proxy *p, char const *failed) ;
 
 /* Starts TLS once the success reply (already queued) is flushed: the client
    is not read any more; backend output waits; then the handoff of DESIGN.md

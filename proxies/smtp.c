@@ -56,14 +56,6 @@ static int has_args (char const *line, size_t len, size_t verblen)
   return 0 ;
 }
 
-/* A local answer: it must come after every reply still due from the backend. */
-static proxy_verdict answer (proxy *p, char const *reply)
-{
-  if (proxy_pending(p)) return PROXY_WAIT ;
-  proxy_say(p, reply) ;
-  return PROXY_TAKEN ;
-}
-
 static void forward (proxy *p, char const *line, size_t len, int kind)
 {
   proxy_to_backend(p, line, len) ;
@@ -106,33 +98,26 @@ static proxy_verdict bdat_refuse (proxy *p, char const *line, size_t len, char c
   return PROXY_TAKEN ;
 }
 
-static proxy_verdict starttls (proxy *p, char const *line, size_t len)
+/* STARTTLS is decided by the framework (proxy_tls_request); these are its
+   SMTP words, and the proof that the backend is at a command boundary: an
+   RSET, which also clears its transaction state, must get its own 2xx. */
+static void tls_answer (proxy *p, proxy_tls_answer what)
 {
-  if (proxy_tls_active(p)) return answer(p, "503 5.5.1 TLS is already active\r\n") ;
-  if (has_args(line, len, 8)) return answer(p, "501 5.5.4 Syntax error: STARTTLS takes no parameters\r\n") ;
-  if (proxy_pending(p)) return PROXY_WAIT ;  /* every earlier reply goes out first */
-  if (!proxy_tls_available(p))
-  {
-    proxy_log(p, 1, "STARTTLS refused: TLS not available", 0, 0) ;
-    proxy_say(p, "454 4.7.0 TLS not available\r\n") ;
-    return PROXY_TAKEN ;
-  }
-  if (proxy_client_unhandled(p))
-  {
-    /* Commands pipelined after STARTTLS would run inside TLS as if the client
-       had sent them there (the CVE-2011-0411 injection): never executed, the
-       connection is dropped. */
-    proxy_note_injection(p) ;
-    proxy_log(p, 1, "STARTTLS refused: commands were pipelined after it (injection attempt); dropping the connection", 0, 0) ;
-    proxy_say(p, "421 4.7.0 STARTTLS must be the last command of a pipeline; closing connection\r\n") ;
-    proxy_close(p) ;
-    return PROXY_TAKEN ;
-  }
-  /* Reset the backend's transaction state; its reply is swallowed and 220 follows. */
+  static char const *const text[] = {
+    [PROXY_TLS_ALREADY] = "503 5.5.1 TLS is already active\r\n",
+    [PROXY_TLS_ARGS] = "501 5.5.4 Syntax error: STARTTLS takes no parameters\r\n",
+    [PROXY_TLS_UNAVAILABLE] = "454 4.7.0 TLS not available\r\n",
+    [PROXY_TLS_INJECTION] = "421 4.7.0 STARTTLS must be the last command of a pipeline; closing connection\r\n",
+    [PROXY_TLS_PROBE_FAILED] = "454 4.7.0 TLS not available due to temporary reason\r\n",
+    [PROXY_TLS_ACCEPT] = "220 2.0.0 Ready to start TLS\r\n",
+  } ;
+  proxy_say(p, text[what]) ;
+}
+
+static void tls_probe (proxy *p)
+{
   proxy_to_backend(p, "RSET\r\n", 6) ;
   proxy_expect(p, K_TLS_RSET) ;
-  proxy_client_hold(p) ;
-  return PROXY_TAKEN ;
 }
 
 static int allowed_before_tls (char const *line, size_t len)
@@ -203,7 +188,7 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
     too_much_junk(p) ;
     return PROXY_TAKEN ;
   }
-  if (is_verb(line, len, "STARTTLS")) return starttls(p, line, len) ;
+  if (is_verb(line, len, "STARTTLS")) return proxy_tls_request(p, has_args(line, len, 8)) ;
   /* BDAT's chunk follows its line without waiting for the reply (RFC 3030):
      it is data, refused with the line. */
   if (is_verb(line, len, "BDAT") && !proxy_tls_active(p) && proxy_require_tls(p))
@@ -486,16 +471,8 @@ static void backend_line (proxy *p, char const *line, size_t len)
       if (!cont) st.rset_failed = line[0] != '2' ;
       if (!final) break ;
       proxy_reply_done(p) ;
-      proxy_client_resume(p) ;
-      if (st.rset_failed)
-      {
-        /* The backend could not reset its state: TLS must not start on top of it. */
-        proxy_log(p, 1, "STARTTLS refused: the backend did not accept RSET", 0, 0) ;
-        proxy_say(p, "454 4.7.0 TLS not available due to temporary reason\r\n") ;
-        break ;
-      }
-      proxy_say(p, "220 2.0.0 Ready to start TLS\r\n") ;
-      proxy_starttls(p) ;  /* that reply is the last cleartext byte */
+      /* a backend that could not reset its state: TLS must not start on top of it */
+      proxy_tls_proven(p, st.rset_failed ? "the backend did not accept RSET" : 0) ;
       break ;
     case K_AUTH :
       proxy_to_client(p, line, len) ;
@@ -565,4 +542,7 @@ void smtp_protocol (proxy_protocol *proto, size_t line_max)
   proto->idle_timeout = idle_timeout ;
   proto->tls_started = tls_started ;
   proto->start = start ;
+  proto->tls_verb = "STARTTLS" ;
+  proto->tls_answer = tls_answer ;
+  proto->tls_probe = tls_probe ;
 }
