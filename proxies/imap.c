@@ -15,7 +15,9 @@ enum raw_state { RAW_NONE, RAW_WAIT, RAW_OPEN } ;
 
 #define TAG_MAX 64
 
-static struct {
+/* The per-session state: the framework allocates it zeroed (state_size)
+   and hands it to every callback through proxy_state(p). */
+typedef struct imap_state_s {
   int client_cont ;        /* the next client line continues a command (after its literal) */
   int client_raw ;         /* AUTHENTICATE or IDLE runs: RAW_WAIT, the client is held until the
                               backend's "+" (RAW_OPEN: one client line passes untouched, then
@@ -30,17 +32,19 @@ static struct {
   int backend_cont ;       /* the next backend line continues a response (after its literal) */
   int backend_piece ;      /* the previous backend chunk had no LF */
   stralloc out ;
-} st = { .out = STRALLOC_ZERO, .tags = STRALLOC_ZERO } ;
+} imap_state ;
 
-/* Removes tag from st.tags; 0 if it was not there (a tag never forwarded). */
-static int tag_done (char const *tag)
+#define ST(p) (*(imap_state *)proxy_state(p))
+
+/* Removes tag from ST(p).tags; 0 if it was not there (a tag never forwarded). */
+static int tag_done (proxy *p, char const *tag)
 {
   size_t n = strlen(tag) + 1 ;
-  for (size_t i = 0 ; i < st.tags.len ; i += strlen(st.tags.s + i) + 1)
-    if (!strcmp(st.tags.s + i, tag))
+  for (size_t i = 0 ; i < ST(p).tags.len ; i += strlen(ST(p).tags.s + i) + 1)
+    if (!strcmp(ST(p).tags.s + i, tag))
     {
-      memmove(st.tags.s + i, st.tags.s + i + n, st.tags.len - i - n) ;
-      st.tags.len -= n ;
+      memmove(ST(p).tags.s + i, ST(p).tags.s + i + n, ST(p).tags.len - i - n) ;
+      ST(p).tags.len -= n ;
       return 1 ;
     }
   return 0 ;
@@ -124,7 +128,7 @@ static void tls_answer (proxy *p, proxy_tls_answer what)
     [PROXY_TLS_PROBE_FAILED] = " NO TLS not available\r\n",
     [PROXY_TLS_ACCEPT] = " OK Begin TLS negotiation now\r\n",
   } ;
-  if (what != PROXY_TLS_INJECTION) proxy_say(p, st.starttls_tag) ;
+  if (what != PROXY_TLS_INJECTION) proxy_say(p, ST(p).starttls_tag) ;
   proxy_say(p, text[what]) ;
 }
 
@@ -133,10 +137,10 @@ static void tls_probe (proxy *p)
   static char const hex[] = "0123456789abcdef" ;
   unsigned char r[8] ;
   random_buf((char *)r, sizeof(r)) ;
-  memcpy(st.probe_tag, "ust", 3) ;
-  for (unsigned int i = 0 ; i < sizeof(r) ; i++) { st.probe_tag[3 + 2 * i] = hex[r[i] >> 4] ; st.probe_tag[4 + 2 * i] = hex[r[i] & 15] ; }
-  st.probe_tag[3 + 2 * sizeof(r)] = 0 ;
-  proxy_to_backend(p, st.probe_tag, strlen(st.probe_tag)) ;
+  memcpy(ST(p).probe_tag, "ust", 3) ;
+  for (unsigned int i = 0 ; i < sizeof(r) ; i++) { ST(p).probe_tag[3 + 2 * i] = hex[r[i] >> 4] ; ST(p).probe_tag[4 + 2 * i] = hex[r[i] & 15] ; }
+  ST(p).probe_tag[3 + 2 * sizeof(r)] = 0 ;
+  proxy_to_backend(p, ST(p).probe_tag, strlen(ST(p).probe_tag)) ;
   proxy_to_backend(p, " NOOP\r\n", 7) ;
   proxy_expect(p, K_PROBE) ;
 }
@@ -155,7 +159,7 @@ static proxy_verdict forward (proxy *p, char const *line, size_t len, char const
     proxy_note_injection(p) ;
     proxy_log(p, 1, "refused a literal marker inside a quoted string", 0, 0) ;
     if (!sync || !fresh) { proxy_say(p, "* BYE ambiguous literal\r\n") ; proxy_close(p) ; return PROXY_TAKEN ; }
-    st.client_cont = 0 ;
+    ST(p).client_cont = 0 ;
     return answer(p, tag, "BAD literal marker inside a quoted string") ;
   }
   if (lit && n > IMAP_LITERAL_MAX)
@@ -163,24 +167,24 @@ static proxy_verdict forward (proxy *p, char const *line, size_t len, char const
     proxy_log(p, 1, "refused an oversized literal", 0, 0) ;
     if (!sync) { proxy_say(p, "* BYE literal too large\r\n") ; proxy_close(p) ; return PROXY_TAKEN ; }
     if (!fresh) { proxy_say(p, "* BYE literal too large\r\n") ; proxy_close(p) ; return PROXY_TAKEN ; }
-    st.client_cont = 0 ;
+    ST(p).client_cont = 0 ;
     return answer(p, tag, "BAD literal too large") ;
   }
   if (fresh)
   {
     proxy_expect(p, K_COMMAND) ;
-    if (!stralloc_catb(&st.tags, tag, strlen(tag) + 1)) strerr_diefsys(111, "out of memory") ;
+    if (!stralloc_catb(&ST(p).tags, tag, strlen(tag) + 1)) strerr_diefsys(111, "out of memory") ;
   }
   proxy_to_backend(p, line, len) ;
-  st.client_cont = lit ;
+  ST(p).client_cont = lit ;
   if (!lit) return PROXY_TAKEN ;
   if (!sync) proxy_client_literal(p, n) ;
   else
   {
     /* The client sends the literal only after the backend's "+": nothing more is read until then. */
-    st.sync_wait = 1 ;
-    st.sync_n = n ;
-    memcpy(st.sync_tag, tag, strlen(tag) + 1) ;
+    ST(p).sync_wait = 1 ;
+    ST(p).sync_n = n ;
+    memcpy(ST(p).sync_tag, tag, strlen(tag) + 1) ;
     proxy_client_hold(p) ;
   }
   return PROXY_TAKEN ;
@@ -193,15 +197,15 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
   char const *cmd ;
   size_t clen ;
   int args ;
-  if (st.client_raw == RAW_OPEN)
+  if (ST(p).client_raw == RAW_OPEN)
   {
     /* one line (SASL data, IDLE's DONE) per "+" of the backend */
     proxy_to_backend(p, line, len) ;
-    st.client_raw = RAW_WAIT ;
+    ST(p).client_raw = RAW_WAIT ;
     proxy_client_hold(p) ;
     return PROXY_TAKEN ;
   }
-  if (st.client_cont) return forward(p, line, len, st.sync_tag, 0) ;
+  if (ST(p).client_cont) return forward(p, line, len, ST(p).sync_tag, 0) ;
   t = get_tag(line, len, tag) ;
   if (!t) return answer(p, "*", "BAD missing tag or command") ;
   cmd = line + t + 1 ;
@@ -214,7 +218,7 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
   }
   if (word_is(cmd, clen, "STARTTLS"))
   {
-    memcpy(st.starttls_tag, tag, t + 1) ;
+    memcpy(ST(p).starttls_tag, tag, t + 1) ;
     return proxy_tls_request(p, args) ;
   }
   if (!proxy_tls_active(p) && (word_is(cmd, clen, "LOGIN") || word_is(cmd, clen, "AUTHENTICATE")))
@@ -235,16 +239,16 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
     }
     proxy_decline(p) ;  /* credentials in cleartext: the session is committed to it */
   }
-  memcpy(st.sync_tag, tag, t + 1) ;
+  memcpy(ST(p).sync_tag, tag, t + 1) ;
   if ((word_is(cmd, clen, "AUTHENTICATE") || word_is(cmd, clen, "IDLE")) && !literal_at_end(line, len, &(uint64_t){0}, &(int){0}))
   {
     /* What follows is raw only once the backend says "+" for it: until
        then nothing more is read (a refused IDLE must not let lines pass). */
-    size_t before = st.tags.len ;
+    size_t before = ST(p).tags.len ;
     proxy_verdict v = forward(p, line, len, tag, 1) ;
-    if (st.tags.len == before) return v ;  /* not forwarded */
-    st.client_raw = RAW_WAIT ;
-    memcpy(st.raw_tag, tag, t + 1) ;
+    if (ST(p).tags.len == before) return v ;  /* not forwarded */
+    ST(p).client_raw = RAW_WAIT ;
+    memcpy(ST(p).raw_tag, tag, t + 1) ;
     proxy_client_hold(p) ;
     return v ;
   }
@@ -254,7 +258,7 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
 /* -v 2 traces each command by its name only: arguments may hold credentials. */
 static proxy_verdict client_line (proxy *p, char const *line, size_t len)
 {
-  int fresh = st.client_raw == RAW_NONE && !st.client_cont ;
+  int fresh = ST(p).client_raw == RAW_NONE && !ST(p).client_cont ;
   proxy_verdict v = handle_line(p, line, len) ;
   if (v == PROXY_TAKEN && fresh)
   {
@@ -272,7 +276,7 @@ static proxy_verdict client_bad_line (proxy *p, proxy_badline why, char const *l
 {
   char tag[TAG_MAX] ;
   size_t t ;
-  if (st.client_cont || st.client_raw == RAW_OPEN)
+  if (ST(p).client_cont || ST(p).client_raw == RAW_OPEN)
   {
     /* the backend holds the start of this command (or its exchange) and
        waits for its rest: nothing can be forwarded that it would not take
@@ -292,7 +296,7 @@ static proxy_verdict client_bad_line (proxy *p, proxy_badline why, char const *l
   return PROXY_TAKEN ;
 }
 
-/* Appends to st.out the capability list caps (len bytes, atoms separated by
+/* Appends to ST(p).out the capability list caps (len bytes, atoms separated by
    spaces) without STARTTLS and LOGINDISABLED, then ours. */
 static void rewrite_caps (proxy *p, char const *caps, size_t len)
 {
@@ -304,16 +308,16 @@ static void rewrite_caps (proxy *p, char const *caps, size_t len)
     while (j < len && caps[j] != ' ') j++ ;
     if (j > i && !word_is(caps + i, j - i, "STARTTLS") && !word_is(caps + i, j - i, "LOGINDISABLED"))
     {
-      if (!first) stralloc_catb(&st.out, " ", 1) ;
-      stralloc_catb(&st.out, caps + i, j - i) ;
+      if (!first) stralloc_catb(&ST(p).out, " ", 1) ;
+      stralloc_catb(&ST(p).out, caps + i, j - i) ;
       first = 0 ;
     }
     else if (j > i) offers = 1 ;
     i = j + 1 ;
   }
   proxy_backend_capabilities(p, offers) ;
-  if (proxy_tls_available(p)) stralloc_cats(&st.out, first ? "STARTTLS" : " STARTTLS"), first = 0 ;
-  if (proxy_require_tls(p) && !proxy_tls_active(p)) stralloc_cats(&st.out, first ? "LOGINDISABLED" : " LOGINDISABLED") ;
+  if (proxy_tls_available(p)) stralloc_cats(&ST(p).out, first ? "STARTTLS" : " STARTTLS"), first = 0 ;
+  if (proxy_require_tls(p) && !proxy_tls_active(p)) stralloc_cats(&ST(p).out, first ? "LOGINDISABLED" : " LOGINDISABLED") ;
 }
 
 /* Forwards a response line with its capability list rewritten, if it has one:
@@ -326,11 +330,11 @@ static void emit_response (proxy *p, char const *line, size_t len)
   {
     size_t end = len ;
     while (end > 13 && (line[end - 1] == '\n' || line[end - 1] == '\r')) end-- ;
-    st.out.len = 0 ;
-    stralloc_catb(&st.out, line, 13) ;
+    ST(p).out.len = 0 ;
+    stralloc_catb(&ST(p).out, line, 13) ;
     rewrite_caps(p, line + 13, end - 13) ;
-    stralloc_catb(&st.out, line + end, len - end) ;
-    proxy_to_client(p, st.out.s, st.out.len) ;
+    stralloc_catb(&ST(p).out, line + end, len - end) ;
+    proxy_to_client(p, ST(p).out.s, ST(p).out.len) ;
     return ;
   }
   for (size_t i = 0 ; i + 12 <= len ; i++)
@@ -338,32 +342,32 @@ static void emit_response (proxy *p, char const *line, size_t len)
   if (!code || !(caps = memchr(code, ']', len - (code - line)))) { proxy_to_client(p, line, len) ; return ; }
   off = (size_t)(code - line) + 12 ;
   capslen = (size_t)(caps - line) - off ;
-  st.out.len = 0 ;
-  stralloc_catb(&st.out, line, off) ;
+  ST(p).out.len = 0 ;
+  stralloc_catb(&ST(p).out, line, off) ;
   rewrite_caps(p, line + off, capslen) ;
-  stralloc_catb(&st.out, caps, len - (size_t)(caps - line)) ;
-  proxy_to_client(p, st.out.s, st.out.len) ;
+  stralloc_catb(&ST(p).out, caps, len - (size_t)(caps - line)) ;
+  proxy_to_client(p, ST(p).out.s, ST(p).out.len) ;
 }
 
 static void backend_line (proxy *p, char const *line, size_t len)
 {
   int piece = len && line[len - 1] != '\n' ;
-  int cont = st.backend_cont || st.backend_piece ;
+  int cont = ST(p).backend_cont || ST(p).backend_piece ;
   uint64_t n ;
   int sync ;
-  st.backend_piece = piece ;
+  ST(p).backend_piece = piece ;
   if (cont)
   {
     proxy_to_client(p, line, len) ;
-    st.backend_cont = 0 ;
-    if (!piece && literal_at_end(line, len, &n, &sync)) { proxy_backend_literal(p, n) ; st.backend_cont = 1 ; }
+    ST(p).backend_cont = 0 ;
+    if (!piece && literal_at_end(line, len, &n, &sync)) { proxy_backend_literal(p, n) ; ST(p).backend_cont = 1 ; }
     return ;
   }
   if (proxy_expected(p) == K_GREETING)
   {
     if (len >= 10 && !strncasecmp(line, "* PREAUTH", 9))
     {
-      /* Already authenticated in cleartext: STARTTLS can never come first. */
+      /* Already authenticated in cleartext: STARTTLS can never come firST(p). */
       proxy_log(p, 1, "the backend greeted with PREAUTH: STARTTLS is impossible, session refused", 0, 0) ;
       proxy_say(p, "* BYE PREAUTH is incompatible with STARTTLS\r\n") ;
       proxy_close(p) ;
@@ -376,15 +380,15 @@ static void backend_line (proxy *p, char const *line, size_t len)
   if (line[0] == '+')
   {
     proxy_to_client(p, line, len) ;
-    if (st.sync_wait)
+    if (ST(p).sync_wait)
     {
-      st.sync_wait = 0 ;
-      proxy_client_literal(p, st.sync_n) ;
+      ST(p).sync_wait = 0 ;
+      proxy_client_literal(p, ST(p).sync_n) ;
       proxy_client_resume(p) ;
     }
-    else if (st.client_raw == RAW_WAIT)
+    else if (ST(p).client_raw == RAW_WAIT)
     {
-      st.client_raw = RAW_OPEN ;
+      ST(p).client_raw = RAW_OPEN ;
       proxy_client_resume(p) ;
     }
     else if (!piece && proxy_desync(p, "a continuation request no command awaited"))
@@ -398,40 +402,40 @@ static void backend_line (proxy *p, char const *line, size_t len)
   else
   {
     char tag[TAG_MAX] ;
-    if (get_tag(line, len, tag) && proxy_expected(p) == K_PROBE && !strcmp(tag, st.probe_tag))
+    if (get_tag(line, len, tag) && proxy_expected(p) == K_PROBE && !strcmp(tag, ST(p).probe_tag))
     {
       /* our NOOP's completion: the backend answered everything before it */
       int ok = len >= strlen(tag) + 4 && !strncasecmp(line + strlen(tag) + 1, "OK", 2) ;
       proxy_reply_done(p) ;
-      st.probe_tag[0] = 0 ;
+      ST(p).probe_tag[0] = 0 ;
       proxy_tls_proven(p, ok ? 0 : "the backend did not complete the proxy's NOOP with OK") ;
       return ;
     }
     emit_response(p, line, len) ;
     if (get_tag(line, len, tag))
     {
-      if (!tag_done(tag))
+      if (!tag_done(p, tag))
       {
         /* a completion for a command never forwarded: the backend does not frame as we do */
         if (proxy_desync(p, "a tagged reply to no command forwarded")) { proxy_say(p, "* BYE backend out of step\r\n") ; proxy_close(p) ; }
         return ;
       }
       proxy_reply_done(p) ;
-      if (st.client_raw != RAW_NONE && !strcmp(tag, st.raw_tag))
+      if (ST(p).client_raw != RAW_NONE && !strcmp(tag, ST(p).raw_tag))
       {
-        st.client_raw = RAW_NONE ;
+        ST(p).client_raw = RAW_NONE ;
         proxy_client_resume(p) ;
       }
-      if (st.sync_wait && !strcmp(tag, st.sync_tag))
+      if (ST(p).sync_wait && !strcmp(tag, ST(p).sync_tag))
       {
         /* the command was refused before its literal: the client will not send it */
-        st.sync_wait = 0 ;
-        st.client_cont = 0 ;
+        ST(p).sync_wait = 0 ;
+        ST(p).client_cont = 0 ;
         proxy_client_resume(p) ;
       }
     }
   }
-  if (!piece && literal_at_end(line, len, &n, &sync)) { proxy_backend_literal(p, n) ; st.backend_cont = 1 ; }
+  if (!piece && literal_at_end(line, len, &n, &sync)) { proxy_backend_literal(p, n) ; ST(p).backend_cont = 1 ; }
 }
 
 static void idle_timeout (proxy *p)
@@ -441,15 +445,13 @@ static void idle_timeout (proxy *p)
 
 static void start (proxy *p)
 {
-  /* A session's state starts clean even if this process ran others before
-     (the fuzz harness does): only the buffer's memory is kept. */
-  stralloc keep = st.out, tags = st.tags ;
-  memset(&st, 0, sizeof(st)) ;
-  st.out = keep ;
-  st.out.len = 0 ;
-  st.tags = tags ;
-  st.tags.len = 0 ;
   proxy_expect(p, K_GREETING) ;
+}
+
+static void finish (proxy *p)
+{
+  stralloc_free(&ST(p).out) ;
+  stralloc_free(&ST(p).tags) ;
 }
 
 void imap_protocol (proxy_protocol *proto, size_t line_max)
@@ -464,6 +466,8 @@ void imap_protocol (proxy_protocol *proto, size_t line_max)
   proto->idle_timeout = idle_timeout ;
   proto->tls_started = 0 ;
   proto->start = start ;
+  proto->finish = finish ;
+  proto->state_size = sizeof(imap_state) ;
   proto->tls_verb = "STARTTLS" ;
   proto->tls_answer = tls_answer ;
   proto->tls_probe = tls_probe ;

@@ -18,14 +18,18 @@ enum reply_kind {
 
 #define CAPA_REPLY_MAX 65536
 
-static struct {
+/* The per-session state: the framework allocates it zeroed (state_size)
+   and hands it to every callback through proxy_state(p). */
+typedef struct pop3_state_s {
   int in_multi ;       /* inside a multi-line reply */
   int piece ;          /* the previous backend chunk had no LF */
   int auth_raw ;       /* AUTH runs: the client is held until the backend's "+ " (then one
                           line of SASL data passes) or its final reply */
   int line_final ;     /* the backend line being read (maybe in pieces) ends its reply */
   stralloc capa ;      /* the CAPA reply being collected */
-} st = { .capa = STRALLOC_ZERO } ;
+} pop3_state ;
+
+#define ST(p) (*(pop3_state *)proxy_state(p))
 
 static int verb_is (char const *line, size_t len, char const *verb)
 {
@@ -69,7 +73,7 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
   int args = has_args(line, len) ;
   int credentials = verb_is(line, len, "USER") || verb_is(line, len, "PASS") || verb_is(line, len, "APOP") || verb_is(line, len, "AUTH") ;
   int kind = K_SINGLE ;
-  if (st.auth_raw)
+  if (ST(p).auth_raw)
   {
     /* one line of SASL data per "+ " challenge; nothing more until the next */
     proxy_to_backend(p, line, len) ;
@@ -98,7 +102,7 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
   else if (verb_is(line, len, "AUTH"))
   {
     kind = K_AUTH ;
-    st.auth_raw = 1 ;
+    ST(p).auth_raw = 1 ;
     proxy_client_line_max(p, POP3_SASL_LINE_MAX) ;
     proxy_client_hold(p) ;  /* SASL data only after the backend's "+ " */
   }
@@ -109,7 +113,7 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
 
 static proxy_verdict client_line (proxy *p, char const *line, size_t len)
 {
-  int fresh = !st.auth_raw ;
+  int fresh = !ST(p).auth_raw ;
   proxy_verdict v = handle_line(p, line, len) ;
   if (v == PROXY_TAKEN && fresh)
   {
@@ -136,11 +140,11 @@ static void emit_capa (proxy *p)
 {
   size_t pos = 0 ;
   int offers = 0 ;
-  while (pos < st.capa.len)
+  while (pos < ST(p).capa.len)
   {
-    char const *l = st.capa.s + pos ;
-    char const *lf = memchr(l, '\n', st.capa.len - pos) ;
-    size_t n = lf ? (size_t)(lf - l) + 1 : st.capa.len - pos ;
+    char const *l = ST(p).capa.s + pos ;
+    char const *lf = memchr(l, '\n', ST(p).capa.len - pos) ;
+    size_t n = lf ? (size_t)(lf - l) + 1 : ST(p).capa.len - pos ;
     int last = n >= 2 && l[0] == '.' && (l[1] == '\r' || l[1] == '\n') ;
     if (last && proxy_tls_available(p)) proxy_say(p, "STLS\r\n") ;
     if (!(pos && verb_is(l, n, "STLS"))) proxy_to_client(p, l, n) ;
@@ -157,13 +161,13 @@ static int is_end (char const *line, size_t len)
 
 static void backend_line (proxy *p, char const *line, size_t len)
 {
-  int cont = st.piece ;
+  int cont = ST(p).piece ;
   int kind = proxy_expected(p) ;
-  st.piece = len && line[len - 1] != '\n' ;
-  if (kind == K_CAPA && (st.in_multi || (!cont && len >= 3 && !strncmp(line, "+OK", 3))))
+  ST(p).piece = len && line[len - 1] != '\n' ;
+  if (kind == K_CAPA && (ST(p).in_multi || (!cont && len >= 3 && !strncmp(line, "+OK", 3))))
   {
-    st.in_multi = 1 ;
-    if (st.capa.len + len > CAPA_REPLY_MAX)
+    ST(p).in_multi = 1 ;
+    if (ST(p).capa.len + len > CAPA_REPLY_MAX)
     {
       /* absurd, and held in memory: give up, as smtp.c does with EHLO */
       proxy_log(p, 1, "the backend's CAPA reply is too long", 0, 0) ;
@@ -171,11 +175,11 @@ static void backend_line (proxy *p, char const *line, size_t len)
       proxy_close(p) ;
       return ;
     }
-    stralloc_catb(&st.capa, line, len) ;
+    stralloc_catb(&ST(p).capa, line, len) ;
     if (cont || !is_end(line, len)) return ;
     emit_capa(p) ;
-    st.capa.len = 0 ;
-    st.in_multi = 0 ;
+    ST(p).capa.len = 0 ;
+    ST(p).in_multi = 0 ;
     proxy_reply_done(p) ;
     return ;
   }
@@ -200,24 +204,24 @@ static void backend_line (proxy *p, char const *line, size_t len)
   if (!cont)
   {
     /* what this line is, from its start: a line over the limit comes in pieces */
-    st.line_final = 1 ;
+    ST(p).line_final = 1 ;
     if (kind == K_MULTI)
     {
-      if (!st.in_multi && len >= 3 && !strncmp(line, "+OK", 3)) { st.in_multi = 1 ; st.line_final = 0 ; }
-      else if (st.in_multi && !is_end(line, len)) st.line_final = 0 ;
+      if (!ST(p).in_multi && len >= 3 && !strncmp(line, "+OK", 3)) { ST(p).in_multi = 1 ; ST(p).line_final = 0 ; }
+      else if (ST(p).in_multi && !is_end(line, len)) ST(p).line_final = 0 ;
     }
     else if (kind == K_AUTH && len >= 2 && line[0] == '+' && line[1] == ' ')
     {
-      st.line_final = 0 ;
-      if (!st.piece) proxy_client_resume(p) ;  /* a challenge: one line of SASL data may come */
+      ST(p).line_final = 0 ;
+      if (!ST(p).piece) proxy_client_resume(p) ;  /* a challenge: one line of SASL data may come */
     }
   }
-  else if (kind == K_AUTH && !st.line_final && !st.piece) proxy_client_resume(p) ;
-  if (st.piece || !st.line_final) return ;
-  if (kind == K_MULTI) st.in_multi = 0 ;
+  else if (kind == K_AUTH && !ST(p).line_final && !ST(p).piece) proxy_client_resume(p) ;
+  if (ST(p).piece || !ST(p).line_final) return ;
+  if (kind == K_MULTI) ST(p).in_multi = 0 ;
   if (kind == K_AUTH)
   {
-    st.auth_raw = 0 ;
+    ST(p).auth_raw = 0 ;
     proxy_client_line_max(p, 0) ;
     proxy_client_resume(p) ;
   }
@@ -231,13 +235,12 @@ static void idle_timeout (proxy *p)
 
 static void start (proxy *p)
 {
-  /* A session's state starts clean even if this process ran others before
-     (the fuzz harness does): only the buffer's memory is kept. */
-  stralloc keep = st.capa ;
-  memset(&st, 0, sizeof(st)) ;
-  st.capa = keep ;
-  st.capa.len = 0 ;
   proxy_expect(p, K_GREETING) ;
+}
+
+static void finish (proxy *p)
+{
+  stralloc_free(&ST(p).capa) ;
 }
 
 void pop3_protocol (proxy_protocol *proto, size_t line_max)
@@ -252,6 +255,8 @@ void pop3_protocol (proxy_protocol *proto, size_t line_max)
   proto->idle_timeout = idle_timeout ;
   proto->tls_started = 0 ;
   proto->start = start ;
+  proto->finish = finish ;
+  proto->state_size = sizeof(pop3_state) ;
   proto->tls_verb = "STLS" ;
   proto->tls_answer = tls_answer ;
   proto->tls_probe = 0 ;

@@ -56,6 +56,7 @@ struct proxy_s {
   tls_state tls ;
   int backend_caps ;                 /* 0: unseen, 1: seen and clean, 2: the backend advertised TLS itself */
   int direct ;                       /* the engine took the backend's pipes: we are out of the data path */
+  void *state ;                      /* the protocol's per-session state */
   int desync ;                       /* the backend's replies did not match the commands forwarded: no TLS any more */
   ucspitls u ;
   tlsinfo info ;

@@ -66,6 +66,11 @@ typedef struct proxy_protocol_s {
 
   /* Called once before the session starts (e.g. to expect a greeting). May be NULL. */
   void (*start) (proxy *p) ;
+  /* Called once when it is over, to free what the state holds. May be NULL. */
+  void (*finish) (proxy *p) ;
+  /* The size of the protocol's per-session state: allocated zeroed before
+     start, reached with proxy_state(p), freed after finish. */
+  size_t state_size ;
 
   /* STARTTLS: the command's name for logs ("STARTTLS", "STLS"), the reply
      texts, and, if not NULL, a probe that sends the backend a command of
@@ -104,6 +109,13 @@ extern int proxy_cli_main (proxy_program const *prog, int argc, char const *cons
    proxy with the client on 0/1 and returns its exit code. Never returns in
    the parent. */
 extern int proxy_main (proxy_protocol const *proto, proxy_options const *o, char const *const *argv, char const *const *envp) ;
+
+/* The protocol's per-session state (proxy_protocol.state_size bytes). */
+extern void *proxy_state (proxy const *p) ;
+/* Allocates the state and calls start / calls finish and frees it (the
+   framework and the fuzz harness around a session). */
+extern void proxy_session_begin (proxy *p) ;
+extern void proxy_session_end (proxy *p) ;
 
 /* Queues bytes for the client / for the backend. */
 extern void proxy_to_client (proxy *p, char const *s, size_t len) ;

@@ -131,3 +131,20 @@ int proxy_crlf_line (char const *line, size_t len)
 {
   return len >= 2 && line[len - 2] == '\r' && !memchr(line, '\r', len - 2) ;
 }
+
+void *proxy_state (proxy const *p) { return p->state ; }
+
+void proxy_session_begin (proxy *p)
+{
+  p->state = calloc(1, p->proto->state_size ? p->proto->state_size : 1) ;
+  if (!p->state) strerr_diefsys(UST_EXIT_SYS, "out of memory") ;
+  if (p->proto->start) p->proto->start(p) ;
+}
+
+void proxy_session_end (proxy *p)
+{
+  if (!p->state) return ;
+  if (p->proto->finish) p->proto->finish(p) ;
+  free(p->state) ;
+  p->state = 0 ;
+}

@@ -77,8 +77,9 @@ int proxy_main (proxy_protocol const *proto, proxy_options const *o, char const 
   p->bin = fromb[0] ; p->bout = tob[1] ;
   if (ndelay_on(0) < 0 || ndelay_on(1) < 0 || ndelay_on(p->bin) < 0 || ndelay_on(p->bout) < 0)
     strerr_diefsys(UST_EXIT_SYS, "set descriptors non-blocking") ;
-  if (proto->start) proto->start(p) ;
+  proxy_session_begin(p) ;
   code = proxy_loop(p) ;
+  proxy_session_end(p) ;
   /* The socket must not stay non-blocking for anyone after us (the controller's engine never got it). */
   if (p->tls != TLS_ACTIVE) { ndelay_off(0) ; ndelay_off(1) ; }
   log_summary(p, code) ;

@@ -22,7 +22,9 @@ enum reply_kind {
 #define EHLO_REPLY_MAX 65536
 #define JUNK_MAX 100    /* commands outside a mail transaction, between two MAILs */
 
-static struct {
+/* The per-session state: the framework allocates it zeroed (state_size)
+   and hands it to every callback through proxy_state(p). */
+typedef struct smtp_state_s {
   stralloc ehlo ;        /* the EHLO reply being collected */
   int in_piece ;         /* the previous backend line was cut (no LF): this one continues it */
   int piece_final ;      /* that cut line is a final reply line */
@@ -38,7 +40,9 @@ static struct {
   int sasl ;             /* the backend said 334: the next client line is a SASL response */
   int rset_failed ;      /* the RSET before 220 Ready got an error */
   unsigned int junk ;    /* commands since the last MAIL that carry no mail (NOOP, RSET, EHLO, VRFY...) */
-} st = { .ehlo = STRALLOC_ZERO } ;
+} smtp_state ;
+
+#define ST(p) (*(smtp_state *)proxy_state(p))
 
 /* The command verb, case-insensitively: 1 if line starts with verb followed by space, CR, LF or end. */
 static int is_verb (char const *line, size_t len, char const *verb)
@@ -154,12 +158,12 @@ static void too_much_junk (proxy *p)
 
 static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
 {
-  if (st.sasl)
+  if (ST(p).sasl)
   {
     /* A SASL response (RFC 4954): credentials, whatever they look like,
        but framed like a command: with a bare CR or LF it would be one line
        to us and two to some backends. The exchange is cancelled instead. */
-    st.sasl = 0 ;
+    ST(p).sasl = 0 ;
     if (proxy_crlf_line(line, len)) forward(p, line, len, K_AUTH) ;
     else
     {
@@ -182,7 +186,7 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
     }
     return PROXY_TAKEN ;
   }
-  if (is_junk(line, len) && st.junk >= JUNK_MAX)
+  if (is_junk(line, len) && ST(p).junk >= JUNK_MAX)
   {
     if (proxy_pending(p)) return PROXY_WAIT ;
     too_much_junk(p) ;
@@ -193,7 +197,7 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
      it is data, refused with the line. */
   if (is_verb(line, len, "BDAT") && !proxy_tls_active(p) && proxy_require_tls(p))
     return bdat_refuse(p, line, len, "530 5.7.0 Must issue a STARTTLS command first\r\n") ;
-  if (is_verb(line, len, "BDAT") && !st.chunking)
+  if (is_verb(line, len, "BDAT") && !ST(p).chunking)
   {
     /* A backend that did not offer CHUNKING would run the chunk as commands. */
     proxy_log(p, 2, "BDAT refused: the backend did not advertise CHUNKING", 0, 0) ;
@@ -209,7 +213,7 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
   /* These commit the session to cleartext: the controller's engine is not needed. */
   if (!proxy_require_tls(p) && (is_verb(line, len, "HELO") || is_verb(line, len, "MAIL") || is_verb(line, len, "AUTH")))
     proxy_decline(p) ;
-  if (is_verb(line, len, "EHLO") || is_verb(line, len, "HELO")) st.chunking = 0 ;  /* until the reply says */
+  if (is_verb(line, len, "EHLO") || is_verb(line, len, "HELO")) ST(p).chunking = 0 ;  /* until the reply says */
   if (is_verb(line, len, "EHLO")) forward(p, line, len, K_EHLO) ;
   else if (is_verb(line, len, "AUTH"))
   {
@@ -236,15 +240,15 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
 
 static proxy_verdict client_line (proxy *p, char const *line, size_t len)
 {
-  int sasl = st.sasl ;
+  int sasl = ST(p).sasl ;
   proxy_verdict v = handle_line(p, line, len) ;
   if (v != PROXY_TAKEN) return v ;
   if (sasl) proxy_log(p, 2, "SASL response (not shown)", 0, 0) ;
   else
   {
     trace(p, line, len) ;
-    if (is_verb(line, len, "MAIL")) st.junk = 0 ;
-    else if (is_junk(line, len)) st.junk++ ;
+    if (is_verb(line, len, "MAIL")) ST(p).junk = 0 ;
+    else if (is_junk(line, len)) ST(p).junk++ ;
   }
   return v ;
 }
@@ -253,7 +257,7 @@ static proxy_verdict client_bad_line (proxy *p, proxy_badline why, char const *l
 {
   (void)line ; (void)len ;
   if (proxy_pending(p)) return PROXY_WAIT ;
-  if (st.junk++ >= JUNK_MAX) { too_much_junk(p) ; return PROXY_TAKEN ; }
+  if (ST(p).junk++ >= JUNK_MAX) { too_much_junk(p) ; return PROXY_TAKEN ; }
   if (why == PROXY_LINE_NUL)
   {
     proxy_log(p, 1, "refused a command line holding a NUL byte", 0, 0) ;
@@ -276,14 +280,14 @@ static proxy_verdict client_bad_line (proxy *p, proxy_badline why, char const *l
    at a line start is held back until its line end shows what it is. */
 static void body_eol (proxy *p, int crlf)
 {
-  if (st.body_line == 1)
+  if (ST(p).body_line == 1)
   {
-    if (crlf && st.body_clean) { proxy_to_backend(p, ".\r\n", 3) ; proxy_client_lines(p) ; st.body_line = 3 ; return ; }
+    if (crlf && ST(p).body_clean) { proxy_to_backend(p, ".\r\n", 3) ; proxy_client_lines(p) ; ST(p).body_line = 3 ; return ; }
     proxy_to_backend(p, "..", 2) ;
   }
   proxy_to_backend(p, "\r\n", 2) ;
-  st.body_line = 0 ;
-  st.body_clean = crlf ;
+  ST(p).body_line = 0 ;
+  ST(p).body_clean = crlf ;
 }
 
 /* Inside TLS the body passes untouched (doc/guarantees.md), as it does when
@@ -296,25 +300,25 @@ static size_t body_verbatim (proxy *p, char const *buf, size_t len)
   size_t i = 0 ;
   while (i < len)
   {
-    if (st.vb_at_start)
+    if (ST(p).vb_at_start)
     {
-      if (buf[i] == end[st.vb_dot])
+      if (buf[i] == end[ST(p).vb_dot])
       {
         i++ ;
-        if (++st.vb_dot == 3) { proxy_client_lines(p) ; return i ; }
+        if (++ST(p).vb_dot == 3) { proxy_client_lines(p) ; return i ; }
         continue ;
       }
-      st.vb_at_start = 0 ;
-      st.vb_dot = 0 ;
-      st.vb_cr = 0 ;
+      ST(p).vb_at_start = 0 ;
+      ST(p).vb_dot = 0 ;
+      ST(p).vb_cr = 0 ;
       continue ;  /* this byte is ordinary: look at it again below */
     }
     {
       char const *lf = memchr(buf + i, '\n', len - i) ;
-      if (!lf) { st.vb_cr = buf[len - 1] == '\r' ; return len ; }
-      st.vb_at_start = lf > buf + i ? lf[-1] == '\r' : st.vb_cr ;
-      st.vb_dot = 0 ;
-      st.vb_cr = 0 ;
+      if (!lf) { ST(p).vb_cr = buf[len - 1] == '\r' ; return len ; }
+      ST(p).vb_at_start = lf > buf + i ? lf[-1] == '\r' : ST(p).vb_cr ;
+      ST(p).vb_dot = 0 ;
+      ST(p).vb_cr = 0 ;
       i = (size_t)(lf - buf) + 1 ;
     }
   }
@@ -324,7 +328,7 @@ static size_t body_verbatim (proxy *p, char const *buf, size_t len)
 static size_t client_stream (proxy *p, char const *buf, size_t len)
 {
   size_t i = 0 ;
-  if (st.body_verbatim)
+  if (ST(p).body_verbatim)
   {
     size_t n = body_verbatim(p, buf, len) ;
     proxy_to_backend(p, buf, n) ;
@@ -332,17 +336,17 @@ static size_t client_stream (proxy *p, char const *buf, size_t len)
   }
   while (i < len)
   {
-    if (st.body_cr)
+    if (ST(p).body_cr)
     {
       /* the CR before this byte ended a line: with this LF, or bare */
       int crlf = buf[i] == '\n' ;
-      st.body_cr = 0 ;
+      ST(p).body_cr = 0 ;
       i += crlf ;
       body_eol(p, crlf) ;
-      if (st.body_line == 3) return i ;
+      if (ST(p).body_line == 3) return i ;
       continue ;
     }
-    if (buf[i] == '\r') { st.body_cr = 1 ; i++ ; continue ; }
+    if (buf[i] == '\r') { ST(p).body_cr = 1 ; i++ ; continue ; }
     if (buf[i] == '\n')
     {
       i++ ;
@@ -352,11 +356,11 @@ static size_t client_stream (proxy *p, char const *buf, size_t len)
     {
       size_t j = i ;
       while (j < len && buf[j] != '\r' && buf[j] != '\n') j++ ;
-      if (!st.body_line && j - i == 1 && buf[i] == '.') st.body_line = 1 ;  /* held back */
+      if (!ST(p).body_line && j - i == 1 && buf[i] == '.') ST(p).body_line = 1 ;  /* held back */
       else
       {
-        if (st.body_line == 1) proxy_to_backend(p, ".", 1) ;
-        st.body_line = 2 ;
+        if (ST(p).body_line == 1) proxy_to_backend(p, ".", 1) ;
+        ST(p).body_line = 2 ;
         proxy_to_backend(p, buf + i, j - i) ;
       }
       i = j ;
@@ -390,7 +394,7 @@ static int ehlo_keeps (char const *line, size_t l, int first, int hide_auth)
   return !(hide_auth && ehlo_keyword(text, tlen, "AUTH")) ;
 }
 
-/* Writes one kept line with the separator set: '-' unless it is the last. */
+/* Writes one kept line with the separator set: '-' unless it is the laST(p). */
 static void emit_ehlo_line (proxy *p, char const *line, size_t l, int last)
 {
   /* "250-text", "250 text", or a bare "250\r\n" */
@@ -404,7 +408,7 @@ static void emit_ehlo_line (proxy *p, char const *line, size_t l, int last)
 /* Re-emits a complete 2xx EHLO reply: the backend's STARTTLS goes (and its
    AUTH too, before TLS under -T); ours is added, last, while TLS can start.
    Two passes: the first counts the lines that stay, so the second knows
-   which one is last. */
+   which one is laST(p). */
 static void emit_ehlo (proxy *p, char const *r, size_t len)
 {
   int tls_ok = proxy_tls_available(p) ;
@@ -416,7 +420,7 @@ static void emit_ehlo (proxy *p, char const *r, size_t len)
     l = line_at(r, len, pos) ;
     kept += ehlo_keeps(r + pos, l, !pos, hide_auth) ;
     if (pos && l >= 4 && ehlo_keyword(r + pos + 4, l - 4, "STARTTLS")) offers = 1 ;
-    if (pos && l >= 4 && ehlo_keyword(r + pos + 4, l - 4, "CHUNKING")) st.chunking = 1 ;
+    if (pos && l >= 4 && ehlo_keyword(r + pos + 4, l - 4, "CHUNKING")) ST(p).chunking = 1 ;
   }
   proxy_backend_capabilities(p, offers) ;
   for (pos = 0 ; pos < len ; pos += l)
@@ -437,21 +441,21 @@ static void backend_line (proxy *p, char const *line, size_t len)
 {
   /* A line longer than the limit comes in pieces: its first piece says whether it is final. */
   int piece = len && line[len - 1] != '\n' ;
-  int cont = st.in_piece ;
+  int cont = ST(p).in_piece ;
   int final ;
   int kind = proxy_expected(p) ;
   if (!cont)
   {
-    st.piece_final = !(len >= 4 && line[3] == '-') ;
-    memcpy(st.piece_code, line, len >= 3 ? 3 : len) ;
-    if (len < 3) memset(st.piece_code + len, 0, 3 - len) ;
+    ST(p).piece_final = !(len >= 4 && line[3] == '-') ;
+    memcpy(ST(p).piece_code, line, len >= 3 ? 3 : len) ;
+    if (len < 3) memset(ST(p).piece_code + len, 0, 3 - len) ;
   }
-  final = !piece && st.piece_final ;
-  st.in_piece = piece ;
+  final = !piece && ST(p).piece_final ;
+  ST(p).in_piece = piece ;
   switch (kind)
   {
     case K_EHLO :
-      if (st.ehlo.len + len > EHLO_REPLY_MAX)
+      if (ST(p).ehlo.len + len > EHLO_REPLY_MAX)
       {
         /* absurd: give up rewriting, the session cannot be trusted with STARTTLS */
         proxy_log(p, 1, "the backend's EHLO reply is too long", 0, 0) ;
@@ -459,39 +463,39 @@ static void backend_line (proxy *p, char const *line, size_t len)
         proxy_close(p) ;
         break ;
       }
-      if (!stralloc_catb(&st.ehlo, line, len)) strerr_diefsys(111, "out of memory") ;
+      if (!stralloc_catb(&ST(p).ehlo, line, len)) strerr_diefsys(111, "out of memory") ;
       if (!final) break ;
-      st.chunking = 0 ;
-      if (st.ehlo.s[0] == '2') emit_ehlo(p, st.ehlo.s, st.ehlo.len) ;
-      else proxy_to_client(p, st.ehlo.s, st.ehlo.len) ;  /* an error reply goes as it is */
-      st.ehlo.len = 0 ;
+      ST(p).chunking = 0 ;
+      if (ST(p).ehlo.s[0] == '2') emit_ehlo(p, ST(p).ehlo.s, ST(p).ehlo.len) ;
+      else proxy_to_client(p, ST(p).ehlo.s, ST(p).ehlo.len) ;  /* an error reply goes as it is */
+      ST(p).ehlo.len = 0 ;
       proxy_reply_done(p) ;
       break ;
     case K_TLS_RSET :
-      if (!cont) st.rset_failed = line[0] != '2' ;
+      if (!cont) ST(p).rset_failed = line[0] != '2' ;
       if (!final) break ;
       proxy_reply_done(p) ;
       /* a backend that could not reset its state: TLS must not start on top of it */
-      proxy_tls_proven(p, st.rset_failed ? "the backend did not accept RSET" : 0) ;
+      proxy_tls_proven(p, ST(p).rset_failed ? "the backend did not accept RSET" : 0) ;
       break ;
     case K_AUTH :
       proxy_to_client(p, line, len) ;
       if (!final) break ;
       proxy_reply_done(p) ;
       proxy_client_resume(p) ;
-      st.sasl = !memcmp(st.piece_code, "334", 3) ;  /* the code of the line's first piece */
+      ST(p).sasl = !memcmp(ST(p).piece_code, "334", 3) ;  /* the code of the line's first piece */
       break ;
     case K_DATA :
       proxy_to_client(p, line, len) ;
       if (!final) break ;
       proxy_reply_done(p) ;
       proxy_client_resume(p) ;
-      if (!memcmp(st.piece_code, "354", 3))
+      if (!memcmp(ST(p).piece_code, "354", 3))
       {
         proxy_expect(p, K_PLAIN) ;  /* the reply to the message, after its final dot */
-        st.body_line = 0 ; st.body_cr = 0 ; st.body_clean = 1 ;
-        st.body_verbatim = proxy_tls_active(p) ;
-        st.vb_at_start = 1 ; st.vb_dot = 0 ; st.vb_cr = 0 ;
+        ST(p).body_line = 0 ; ST(p).body_cr = 0 ; ST(p).body_clean = 1 ;
+        ST(p).body_verbatim = proxy_tls_active(p) ;
+        ST(p).vb_at_start = 1 ; ST(p).vb_dot = 0 ; ST(p).vb_cr = 0 ;
         proxy_client_stream(p) ;
       }
       break ;
@@ -515,19 +519,18 @@ static void idle_timeout (proxy *p)
 static void tls_started (proxy *p, tlsinfo const *info)
 {
   (void)info ;
-  st.chunking = 0 ;  /* the client must say EHLO again, and the backend answer it */
+  ST(p).chunking = 0 ;  /* the client must say EHLO again, and the backend answer it */
   proxy_log(p, 2, "TLS started: the client must say EHLO again", 0, 0) ;
 }
 
 static void start (proxy *p)
 {
-  /* A session's state starts clean even if this process ran others before
-     (the fuzz harness does): only the buffer's memory is kept. */
-  stralloc keep = st.ehlo ;
-  memset(&st, 0, sizeof(st)) ;
-  st.ehlo = keep ;
-  st.ehlo.len = 0 ;
   proxy_expect(p, K_GREETING) ;  /* nothing is answered locally before the banner */
+}
+
+static void finish (proxy *p)
+{
+  stralloc_free(&ST(p).ehlo) ;
 }
 
 void smtp_protocol (proxy_protocol *proto, size_t line_max)
@@ -542,6 +545,8 @@ void smtp_protocol (proxy_protocol *proto, size_t line_max)
   proto->idle_timeout = idle_timeout ;
   proto->tls_started = tls_started ;
   proto->start = start ;
+  proto->finish = finish ;
+  proto->state_size = sizeof(smtp_state) ;
   proto->tls_verb = "STARTTLS" ;
   proto->tls_answer = tls_answer ;
   proto->tls_probe = tls_probe ;
