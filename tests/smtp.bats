@@ -196,10 +196,15 @@ c.cmd("QUIT")'
 
 @test "smtp: the pre-TLS idle timeout gives 421 4.4.2 and closes" {
   smtp_server -t 300
+  # the greeting may come first or not at all (a loaded machine starts the
+  # backend slower than 300 ms): the goodbye is the last line either way
   run py '
-c.reply()
-print(c.line(), end="")
-assert c.closed()'
+lines = []
+while True:
+    try: lines.append(c.line())
+    except EOFError: break
+print(lines[-1], end="")'
+  echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == "421 4.4.2"* ]]
 }
