@@ -147,7 +147,7 @@ c.send("a4 LOGOUT\r\n"); until_tag(c, "a4")'
 }
 
 @test "imap: overlong and NUL lines are refused, tagged when the tag is readable; one in the middle of a command ends the session" {
-  imap_server -l 1024 -t 400
+  imap_server -l 1024
   run py '
 c.line()
 c.send("a1 NOOP " + "x" * 2000 + "\r\n"); print(c.line(), end="")
@@ -163,10 +163,13 @@ assert c.closed()'
 
 @test "imap: the idle timeout says BYE" {
   imap_server -t 400
+  # the greeting may come first or not at all on a loaded machine: the BYE is last
   run py '
-c.line()
-print(c.line(), end="")
-assert c.closed()'
+lines = []
+while True:
+    try: lines.append(c.line())
+    except EOFError: break
+print(lines[-1], end="")'
   echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == "* BYE Idle timeout"* ]]
