@@ -576,7 +576,9 @@ c.abort()'
   the_end 5
   assert_equal "$(exit_of tlsd-io)" 98
   assert_equal "$(exit_of imapd-starttls)" 98
-  [ ! -s "$FAKE_LOG" ]
+  # the backend saw the proxy's own NOOP before the OK (its boundary proof), nothing after
+  run cat "$FAKE_LOG"
+  assert_output --regexp '^ust[0-9a-f]{16} NOOP.$'
 }
 
 @test "faults: pop3d-starttls: a ClientHello slower than -K after +OK: engine 98, nothing reaches the backend" {
