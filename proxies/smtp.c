@@ -405,6 +405,18 @@ static void emit_ehlo_line (proxy *p, char const *line, size_t l, int last)
   else proxy_say(p, "\r\n") ;
 }
 
+/* Is every line of the reply at least a code ("250", then LF or more)? A
+   reply that is not goes as it is, never rewritten (it cannot be read). */
+static int ehlo_well_formed (char const *r, size_t len)
+{
+  for (size_t pos = 0, l ; pos < len ; pos += l)
+  {
+    l = line_at(r, len, pos) ;
+    if (l < 4) return 0 ;
+  }
+  return 1 ;
+}
+
 /* Re-emits a complete 2xx EHLO reply: the backend's STARTTLS goes (and its
    AUTH too, before TLS under -T); ours is added, last, while TLS can start.
    Two passes: the first counts the lines that stay, so the second knows
@@ -466,7 +478,7 @@ static void backend_line (proxy *p, char const *line, size_t len)
       if (!stralloc_catb(&ST(p).ehlo, line, len)) strerr_diefsys(111, "out of memory") ;
       if (!final) break ;
       ST(p).chunking = 0 ;
-      if (ST(p).ehlo.s[0] == '2') emit_ehlo(p, ST(p).ehlo.s, ST(p).ehlo.len) ;
+      if (ST(p).ehlo.s[0] == '2' && ehlo_well_formed(ST(p).ehlo.s, ST(p).ehlo.len)) emit_ehlo(p, ST(p).ehlo.s, ST(p).ehlo.len) ;
       else proxy_to_client(p, ST(p).ehlo.s, ST(p).ehlo.len) ;  /* an error reply goes as it is */
       ST(p).ehlo.len = 0 ;
       proxy_reply_done(p) ;
