@@ -68,7 +68,7 @@ static void forward (proxy *p, char const *line, size_t len, int kind)
 
 
 /* BDAT size [LAST] (RFC 3030): the size bytes after the line are message
-   data, never commands. Strict grammar: "BDAT" SP 1*18DIGIT [SP "LAST"] CRLF,
+   data, never commands. Strict grammar: "BDAT" SP 1*9DIGIT [SP "LAST"] CRLF,
    so that every server reads the same size; returns 0 if it is not that. */
 static int bdat_size (char const *line, size_t len, uint64_t *size)
 {
@@ -76,7 +76,7 @@ static int bdat_size (char const *line, size_t len, uint64_t *size)
   size_t i = 5, d ;
   if (len < 8 || line[4] != ' ') return 0 ;
   for (d = 0 ; i < len && line[i] >= '0' && line[i] <= '9' ; i++, d++) n = n * 10 + (uint64_t)(line[i] - '0') ;
-  if (!d || d > 18) return 0 ;
+  if (!d || d > 9) return 0 ;  /* 32-bit parsers (Exim's %u) would wrap a longer size */
   if (len - i == 7 && !strncasecmp(line + i, " LAST\r\n", 7)) i += 5 ;
   if (len - i != 2) return 0 ;
   *size = n ;

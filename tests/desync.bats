@@ -112,7 +112,7 @@ smtp_victim(c)'
 c.reply(); c.cmd("EHLO a"); c.cmd("MAIL FROM:<a@x>"); c.cmd("RCPT TO:<b@x>")
 c.send(b"BDAT 5 LAST\r\nhello")
 print(c.reply().strip())
-c.send(b"BDAT 5x\r\nhello")
+c.send(b"BDAT 4294967296 LAST\r\nhello")
 print(c.reply().strip())
 print(c.closed())'
   echo "$output"; cat "$TRACE"
@@ -121,7 +121,7 @@ print(c.closed())'
   assert_line --index 1 --partial "421 4.5.2 Syntax error in BDAT"
   assert_line --index 2 True
   grep -q '^BODY 5$' "$TRACE"
-  run grep -c '^CMD BDAT 5x' "$TRACE"
+  run grep -c '^CMD BDAT 4294967296' "$TRACE"
   assert_output 0
 }
 
