@@ -66,22 +66,23 @@ static int quoted_at (char const *line, size_t pos)
    "~{n}" (RFC 3516), before CRLF. Returns 1 and sets *n and *sync, else 0. */
 static int literal_at_end (char const *line, size_t len, uint64_t *n, int *sync)
 {
-  size_t i = len ;
-  uint64_t v = 0, mul = 1 ;
+  size_t i = len, end ;
+  uint64_t v = 0 ;
   if (i && line[i - 1] == '\n') i-- ;
   if (i && line[i - 1] == '\r') i-- ;
   if (!i || line[--i] != '}') return 0 ;
   *sync = 1 ;
   if (i && line[i - 1] == '+') { *sync = 0 ; i-- ; }
-  if (!i || line[i - 1] < '0' || line[i - 1] > '9') return 0 ;
-  while (i && line[i - 1] >= '0' && line[i - 1] <= '9')
+  end = i ;
+  while (i && line[i - 1] >= '0' && line[i - 1] <= '9') i-- ;
+  if (i == end || !i || line[i - 1] != '{') return 0 ;
+  /* the whole digit run, as a server reads it: leading zeros count for
+     nothing, a value past 2^63 is simply too large */
+  for (size_t j = i ; j < end ; j++)
   {
-    if (mul > (uint64_t)1 << 60) return 0 ;
-    v += (uint64_t)(line[i - 1] - '0') * mul ;
-    mul *= 10 ;
-    i-- ;
+    if (v > ((uint64_t)1 << 59)) { v = UINT64_MAX ; break ; }
+    v = v * 10 + (uint64_t)(line[j] - '0') ;
   }
-  if (!i || line[i - 1] != '{') return 0 ;
   *n = v ;
   return (int)i ;  /* where its brace is, plus one */
 }
@@ -101,6 +102,28 @@ static int word_is (char const *s, size_t len, char const *w)
 {
   size_t n = strlen(w) ;
   return len >= n && !strncasecmp(s, w, n) && (len == n || s[n] == ' ' || s[n] == '\r' || s[n] == '\n') ;
+}
+
+/* A tag as RFC 9051 has it: ASTRING-CHARs but "+". */
+static int tag_ok (char const *tag)
+{
+  if (!*tag) return 0 ;
+  for (; *tag ; tag++)
+    if (*tag <= ' ' || *tag >= 0x7f || strchr("(){%*\"\\+", *tag)) return 0 ;
+  return 1 ;
+}
+
+/* Before TLS, while framing matters (proxy_cleartext_strict), the commands
+   that pass: those of the not-authenticated state that carry no credentials,
+   in a line every server splits alike, with no literal (cmd is the line
+   after its tag and SP). */
+static int allowed_before_tls (char const *line, size_t len, char const *tag, char const *cmd, size_t clen)
+{
+  static char const *const bare[] = { "CAPABILITY\r\n", "NOOP\r\n", "LOGOUT\r\n", 0 } ;
+  if (!tag_ok(tag) || !proxy_plain_line(line, len, PROXY_PLAIN_QUOTED) || memchr(line, '{', len)) return 0 ;
+  for (char const *const *w = bare ; *w ; w++)
+    if (clen == strlen(*w) && !strncasecmp(cmd, *w, clen)) return 1 ;
+  return clen > 3 && !strncasecmp(cmd, "ID ", 3) ;
 }
 
 /* A local tagged (or untagged, tag "*") answer, after every reply still due. */
@@ -221,7 +244,7 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
     memcpy(ST(p).starttls_tag, tag, t + 1) ;
     return proxy_tls_request(p, args) ;
   }
-  if (!proxy_tls_active(p) && (word_is(cmd, clen, "LOGIN") || word_is(cmd, clen, "AUTHENTICATE")))
+  if (proxy_cleartext_strict(p) && !allowed_before_tls(line, len, tag, cmd, clen))
   {
     if (proxy_require_tls(p))
     {
@@ -234,10 +257,12 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
         proxy_close(p) ;
         return PROXY_TAKEN ;
       }
-      proxy_log(p, 2, "LOGIN/AUTHENTICATE refused before STARTTLS (-T)", 0, 0) ;
-      return answer(p, tag, "NO [PRIVACYREQUIRED] LOGIN is disabled until STARTTLS") ;
+      proxy_log(p, 2, "command refused before STARTTLS (-T)", 0, 0) ;
+      return answer(p, tag_ok(tag) ? tag : "*", "NO [PRIVACYREQUIRED] LOGIN is disabled until STARTTLS") ;
     }
-    proxy_decline(p) ;  /* credentials in cleartext: the session is committed to it */
+    /* credentials in cleartext, or a line some server would frame
+       otherwise: the session is committed to cleartext */
+    proxy_decline(p) ;
   }
   memcpy(ST(p).sync_tag, tag, t + 1) ;
   if ((word_is(cmd, clen, "AUTHENTICATE") || word_is(cmd, clen, "IDLE")) && !literal_at_end(line, len, &(uint64_t){0}, &(int){0}))

@@ -45,6 +45,18 @@ static int has_args (char const *line, size_t len)
   return 0 ;
 }
 
+/* Before TLS, while framing matters (proxy_cleartext_strict), the commands
+   that pass: those of the AUTHORIZATION state that carry no credentials,
+   alone on their line, which every server reads alike. */
+static int allowed_before_tls (char const *line, size_t len)
+{
+  static char const *const bare[] = { "CAPA\r\n", "NOOP\r\n", "QUIT\r\n", 0 } ;
+  if (!proxy_plain_line(line, len, PROXY_PLAIN_WORDS)) return 0 ;
+  for (char const *const *w = bare ; *w ; w++)
+    if (len == strlen(*w) && !strncasecmp(line, *w, len)) return 1 ;
+  return 0 ;
+}
+
 static proxy_verdict answer (proxy *p, char const *reply)
 {
   if (proxy_pending(p)) return PROXY_WAIT ;
@@ -71,7 +83,6 @@ static void tls_answer (proxy *p, proxy_tls_answer what)
 static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
 {
   int args = has_args(line, len) ;
-  int credentials = verb_is(line, len, "USER") || verb_is(line, len, "PASS") || verb_is(line, len, "APOP") || verb_is(line, len, "AUTH") ;
   int kind = K_SINGLE ;
   if (ST(p).auth_raw)
   {
@@ -87,14 +98,16 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
     return answer(p, "-ERR command lines end in CRLF and hold no other CR or LF\r\n") ;
   }
   if (verb_is(line, len, "STLS")) return proxy_tls_request(p, args) ;
-  if (credentials && !proxy_tls_active(p))
+  if (proxy_cleartext_strict(p) && !allowed_before_tls(line, len))
   {
     if (proxy_require_tls(p))
     {
       proxy_log(p, 2, "command refused before STLS (-T)", 0, 0) ;
       return answer(p, "-ERR Must issue STLS first\r\n") ;
     }
-    if (!verb_is(line, len, "PASS")) proxy_decline(p) ;
+    /* credentials in cleartext, or a line some server would frame
+       otherwise: the session is committed to cleartext */
+    proxy_decline(p) ;
   }
   if (verb_is(line, len, "CAPA")) kind = K_CAPA ;
   else if (verb_is(line, len, "RETR") || verb_is(line, len, "TOP")) kind = K_MULTI ;
@@ -164,6 +177,14 @@ static void backend_line (proxy *p, char const *line, size_t len)
   int cont = ST(p).piece ;
   int kind = proxy_expected(p) ;
   ST(p).piece = len && line[len - 1] != '\n' ;
+  if (!cont && !ST(p).in_multi && kind >= 0 && kind != K_AUTH && len >= 2 && line[0] == '+' && line[1] == ' '
+      && proxy_desync(p, "a SASL challenge to a command that is no AUTH"))
+  {
+    /* the backend runs an exchange the proxy did not frame as one */
+    proxy_say(p, "-ERR backend out of step, closing connection\r\n") ;
+    proxy_close(p) ;
+    return ;
+  }
   if (kind == K_CAPA && (ST(p).in_multi || (!cont && len >= 3 && !strncmp(line, "+OK", 3))))
   {
     ST(p).in_multi = 1 ;

@@ -194,6 +194,25 @@ extern int proxy_desynced (proxy const *p) ;
    others, so the SMTP and POP3 rules never forward a line holding one. */
 extern int proxy_crlf_line (char const *line, size_t len) ;
 
+/* Is the line a command line that every server splits into the same words?
+   It is a CRLF line (proxy_crlf_line) with no other control byte (HT, VT,
+   FF... are blanks to some servers and word bytes to others) and no blank
+   before its first word. PROXY_PLAIN_WORDS asks more: ASCII only, words
+   separated by one SP, none after the last; PROXY_PLAIN_QUOTED is that with
+   IMAP quoted strings ("..." with \\ and \" escapes, closed) holding any
+   run of SP. */
+typedef enum proxy_plain_e { PROXY_PLAIN_CTL, PROXY_PLAIN_WORDS, PROXY_PLAIN_QUOTED } proxy_plain ;
+extern int proxy_plain_line (char const *line, size_t len, proxy_plain how) ;
+
+/* 1 while the framing of the client's cleartext commands matters: TLS is
+   not active and either it may still start (the backend's state at
+   STARTTLS must be known) or -T holds (credentials must never reach the
+   backend in cleartext). The protocols then forward only the commands
+   every server frames alike (proxy_plain_line, an allow-list); without -T
+   anything else commits the session to cleartext (proxy_decline), under
+   -T it is refused. */
+extern int proxy_cleartext_strict (proxy *p) ;
+
 /* The client committed to cleartext: TLS will not be used. */
 extern void proxy_decline (proxy *p) ;
 

@@ -186,6 +186,15 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
     }
     return PROXY_TAKEN ;
   }
+  if (proxy_cleartext_strict(p) && !proxy_plain_line(line, len, PROXY_PLAIN_CTL))
+  {
+    /* "AUTH<HT>PLAIN" is AUTH to a server that splits on blanks and no
+       verb of ours: a line whose words some server reads otherwise */
+    if (proxy_pending(p)) return PROXY_WAIT ;
+    proxy_log(p, 1, "refused a command line with a control byte or a leading blank", 0, 0) ;
+    proxy_say(p, "500 5.5.2 Syntax error: control byte or leading blank in command\r\n") ;
+    return PROXY_TAKEN ;
+  }
   if (is_junk(line, len) && ST(p).junk >= JUNK_MAX)
   {
     if (proxy_pending(p)) return PROXY_WAIT ;

@@ -143,6 +143,28 @@ smtp_victim(c)'
   assert_output 0
 }
 
+@test "desync smtp: a verb ended by HT or a leading blank (a blank-splitting backend) is refused before TLS, never forwarded" {
+  FAKE_MODE=wssplit desync_server smtpd-starttls
+  run attack '
+c.reply(); c.cmd("EHLO a")
+c.send(b"AUTH\tPLAIN AGF0dGFja2VyAHB3\r\n")
+print(c.reply().strip())
+c.send(b" AUTH PLAIN AGF0dGFja2VyAHB3\r\n")
+print(c.reply().strip())
+c.send(b"MAIL\tFROM:<attacker@x>\r\n")
+print(c.reply().strip())
+c.send(b"STARTTLS\r\n")
+smtp_victim(c)'
+  echo "$output"; cat "$TRACE"
+  assert_success
+  assert_line --index 0 "500 5.5.2 Syntax error: control byte or leading blank in command"
+  assert_line --index 1 "500 5.5.2 Syntax error: control byte or leading blank in command"
+  assert_line --index 2 "500 5.5.2 Syntax error: control byte or leading blank in command"
+  assert_line "VICTIM-OK"
+  run grep -c -e AUTH -e attacker "$TRACE"
+  assert_output 0
+}
+
 @test "desync smtp: bare LF and CR around a dot in DATA (SMTP smuggling) end no body at a lenient backend, the next command is answered in step" {
   FAKE_MODE=lenientdot desync_server smtpd-starttls
   run attack '
@@ -206,19 +228,34 @@ imap_victim(c, "d")'
     DESYNC_OWN=$own FAKE_MODE=idlerefused desync_server imapd-starttls -T
     run attack '
 c.line()
-c.send(b"a IDLE\r\nb LOGIN attacker pw\r\nc APPEND INBOX {4+}\r\nxxxx\r\n")
+c.send(b"a IDLE\r\nb LOGIN attacker pw\r\nc APPEND INBOX {4}\r\n")
 print(until_tag(c, "c").strip().split("\n")[-1])
 imap_victim(c, "d")'
     echo "$output"; cat "$TRACE"
     assert_success
+    assert_line "c NO [PRIVACYREQUIRED] LOGIN is disabled until STARTTLS"
     assert_line "VICTIM-OK"
-    run grep -c attacker "$TRACE"
+    run grep -c -e attacker -e IDLE -e APPEND "$TRACE"
     assert_output 0
     grep -q '^CMD v LOGIN victim pw$' "$TRACE"
+    # a literal already on its way ({n+}) cannot be refused: the session ends
+    : > "$TRACE"
+    run attack '
+c.line()
+c.send(b"a IDLE\r\nb LOGIN attacker pw\r\nc APPEND INBOX {4+}\r\nxxxx\r\n")
+print(until_tag(c, "b").strip().split("\n")[-1])
+print(c.line().strip())
+print(c.closed())'
+    echo "$output"; cat "$TRACE"
+    assert_success
+    assert_line --index 1 "* BYE LOGIN is disabled until STARTTLS"
+    assert_line --index 2 True
+    run grep -c -e attacker -e IDLE -e APPEND "$TRACE"
+    assert_output 0
   done
 }
 
-@test "desync imap: IDLE accepted: one line (DONE) per +, then commands are framed again" {
+@test "desync imap: IDLE accepted: one line (DONE) per +, then commands are framed again (and no TLS after it)" {
   desync_server imapd-starttls
   run attack '
 c.line()
@@ -226,12 +263,16 @@ c.send(b"a IDLE\r\n")
 print(c.line().strip())
 c.send(b"DONE\r\n")
 print(until_tag(c, "a").strip().split("\n")[-1])
+c.send(b"b NOOP\r\n")
+print(until_tag(c, "b").strip().split("\n")[-1])
 imap_victim(c, "d")'
   echo "$output"; cat "$TRACE"
   assert_success
   assert_line --index 0 "+ idling"
   assert_line --index 1 "a OK IDLE done"
-  assert_line "VICTIM-OK"
+  assert_line --index 2 "b OK NOOP done"
+  # IDLE is no command of the not-authenticated state: the session is committed to cleartext
+  assert_line "REFUSED d NO TLS not available"
 }
 
 @test "desync imap: a literal marker inside a quoted string is never forwarded (BAD for {n}, BYE for {n+})" {
@@ -253,6 +294,68 @@ print(c.closed())'
     run grep -c -e attacker -e NOOP "$TRACE"
     assert_output 0
   done
+}
+
+@test "desync imap -T: LOGIN with HT or doubled blanks (a blank-splitting backend) is refused in cleartext, never forwarded" {
+  FAKE_MODE=wssplit desync_server imapd-starttls -T
+  run attack '
+c.line()
+c.send(b"a LOGIN\tattacker\tpw\r\n")
+print(until_tag(c, "a").strip())
+c.send(b"b  LOGIN attacker pw\r\n")
+print(until_tag(c, "b").strip())
+c.send(b"c CAPABILITY\t\r\n")
+print(until_tag(c, "c").strip())
+imap_victim(c, "d")'
+  echo "$output"; cat "$TRACE"
+  assert_success
+  assert_line --index 0 "a NO [PRIVACYREQUIRED] LOGIN is disabled until STARTTLS"
+  assert_line --index 1 "b NO [PRIVACYREQUIRED] LOGIN is disabled until STARTTLS"
+  assert_line --index 2 "c NO [PRIVACYREQUIRED] LOGIN is disabled until STARTTLS"
+  assert_line "VICTIM-OK"
+  run grep -c -e attacker -e CAPABILITY "$TRACE"
+  assert_output 0
+}
+
+@test "desync imap: a command with HT before TLS commits the session to cleartext (no TLS on a login the proxy could not see)" {
+  FAKE_MODE=wssplit desync_server imapd-starttls
+  run attack '
+c.line()
+c.send(b"a LOGIN\tattacker\tpw\r\n")
+print(until_tag(c, "a").strip())
+imap_victim(c, "d")'
+  echo "$output"; cat "$TRACE"
+  assert_success
+  assert_line --index 0 "a OK logged in as attacker"
+  assert_line "REFUSED d NO TLS not available"
+}
+
+@test "desync imap -T: a literal framed otherwise by the backend (no SP before it) never carries a LOGIN past the proxy" {
+  FAKE_MODE=atomlit desync_server imapd-starttls -T
+  run attack '
+c.line()
+c.send(b"a CAPABILITY x{22+}\r\ns3 LOGIN attacker pw\r\n")
+print(c.line().strip())
+print(c.closed())'
+  echo "$output"; cat "$TRACE"
+  assert_success
+  assert_line --index 0 "* BYE LOGIN is disabled until STARTTLS"
+  assert_line --index 1 True
+  run grep -c -e attacker -e CAPABILITY "$TRACE"
+  assert_output 0
+}
+
+@test "desync imap -T: a literal's size is its whole digit run (leading zeros, 20 digits and more)" {
+  desync_server imapd-starttls -T
+  run attack '
+c.line()
+c.send(b"a LOGIN {000000000000000000000004+}\r\nxxxx\r\n")
+print(c.line().strip())
+print(c.closed())'
+  echo "$output"; cat "$TRACE"
+  assert_success
+  assert_line --index 0 "* BYE LOGIN is disabled until STARTTLS"
+  assert_line --index 1 True
 }
 
 @test "desync imap: a tagged reply to a command never forwarded taints the session: STARTTLS refused" {
@@ -383,4 +486,58 @@ pop3_victim(c)'
   assert_line "VICTIM-OK"
   run grep -c -e attacker -e NOOP "$TRACE"
   assert_output 0
+}
+
+@test "desync pop3 -T: USER and PASS with HT (a blank-splitting backend) are refused in cleartext, never forwarded" {
+  FAKE_MODE=wssplit desync_server pop3d-starttls -T
+  run attack '
+c.line()
+c.send(b"USER\tattacker\r\nPASS\tpw\r\n USER attacker\r\nCAPA \r\n")
+for i in range(4): print(c.line().strip())
+pop3_victim(c)'
+  echo "$output"; cat "$TRACE"
+  assert_success
+  assert_output --partial "$(printf -- '-ERR Must issue STLS first\n-ERR Must issue STLS first\n-ERR Must issue STLS first\n-ERR Must issue STLS first\n')"
+  assert_line "VICTIM-OK"
+  run grep -c -e attacker -e CAPA -e PASS "$TRACE"
+  assert_output 0
+}
+
+@test "desync pop3: AUTH with HT (a blank-splitting backend) commits the session to cleartext: no STLS mid-SASL" {
+  FAKE_MODE=wssplit desync_server pop3d-starttls
+  run attack '
+c.line()
+c.send(b"AUTH\tPLAIN\r\n")
+print(c.line().strip())
+c.send(b"AGF0dGFja2VyAHB3\r\n")
+print(c.line().strip())
+pop3_victim(c)'
+  echo "$output"; cat "$TRACE"
+  assert_success
+  assert_line "REFUSED -ERR TLS not available"
+}
+
+@test "desync pop3: a + challenge to a command that is no AUTH taints the session: STLS refused, -T ends it" {
+  FAKE_MODE=plusnoop desync_server pop3d-starttls
+  run attack '
+c.line()
+c.send(b"NOOP\r\n")
+print(c.line().strip())
+c.send(b"AGF0dGFja2VyAHB3\r\n")
+print(c.line().strip())
+pop3_victim(c)'
+  echo "$output"; cat "$TRACE"
+  assert_success
+  assert_line "REFUSED -ERR TLS not available"
+  grep -q 'out of step with the proxy (a SASL challenge to a command that is no AUTH)' "$SERVER_LOG"
+  FAKE_MODE=plusnoop desync_server pop3d-starttls -T
+  run attack '
+c.line()
+c.send(b"NOOP\r\n")
+print(c.line().strip())
+print(c.closed())'
+  echo "$output"
+  assert_success
+  assert_line --index 0 "-ERR backend out of step, closing connection"
+  assert_line --index 1 True
 }

@@ -20,6 +20,7 @@ setup() {
   [ "$(id -u)" = 0 ] || skip "needs root: creates a system user for imap4d/pop3d"
   [ -x /usr/sbin/imap4d ] && [ -x /usr/sbin/pop3d ] || skip "mailutils-imap4d/pop3d not installed"
   ust_setup
+  export PYTHONPATH=$SCRIPTS
   # a fresh mailbox with one known message (the servers rewrite it)
   printf 'From sender@example.org Mon Nov 23 00:00:00 2026\nSubject: known\nFrom: sender@example.org\n\nknown body line\n.dot line\n8-bit \xc3\xa9\n\n' > "/var/mail/$USER_NAME"
   chown "$USER_NAME":mail "/var/mail/$USER_NAME"
@@ -79,4 +80,69 @@ assert body[:3] == [b'known body line', b'.dot line', b'8-bit \xc3\xa9'], body
 p.quit()"
   echo "$output"
   [ "$status" -eq 0 ]
+}
+
+# A man in the middle hides LOGIN/USER/PASS behind blanks the proxy does not
+# split on but the server does (GNU mailutils splits at any run of blanks).
+@test "mailutils: LOGIN with HT or doubled blanks never reaches imap4d in cleartext (-T), and commits the session to cleartext without -T" {
+  serve "$UST_BIN/imapd-starttls" -T -- /usr/sbin/imap4d --inetd
+  run tagged timeout 30 "$PY" -c "
+import smtptest
+from smtptest import until_tag
+c = smtptest.Client($PORT)
+c.line()
+c.send(b'a LOGIN\t$USER_NAME\t$USER_PASS\r\n'); print(until_tag(c, 'a').strip())
+c.send(b'b LOGIN  $USER_NAME $USER_PASS\r\n'); print(until_tag(c, 'b').strip())
+c.send(b'c STARTTLS\r\n'); print(until_tag(c, 'c').strip())
+c.starttls('$CERTS/ca.pem')
+c.send(b'd LOGIN $USER_NAME $USER_PASS\r\n'); print(until_tag(c, 'd').strip().split('\n')[-1])
+c.send(b'e LOGOUT\r\n'); until_tag(c, 'e')"
+  echo "$output"
+  assert_success
+  assert_line --index 0 "a NO [PRIVACYREQUIRED] LOGIN is disabled until STARTTLS"
+  assert_line --index 1 "b NO [PRIVACYREQUIRED] LOGIN is disabled until STARTTLS"
+  assert_line --index 2 "c OK Begin TLS negotiation now"
+  assert_line --index 3 --regexp "^d OK"
+  serve "$UST_BIN/imapd-starttls" -- /usr/sbin/imap4d --inetd
+  run tagged timeout 30 "$PY" -c "
+import smtptest
+from smtptest import until_tag
+c = smtptest.Client($PORT)
+c.line()
+c.send(b'a LOGIN\t$USER_NAME\t$USER_PASS\r\n'); print(until_tag(c, 'a').strip().split('\n')[-1])
+c.send(b'c STARTTLS\r\n'); print(until_tag(c, 'c').strip())
+c.send(b'e LOGOUT\r\n'); until_tag(c, 'e')"
+  echo "$output"
+  assert_success
+  assert_line --index 1 "c NO TLS not available"
+}
+
+@test "mailutils: USER and PASS with HT never reach pop3d in cleartext (-T), and commit the session to cleartext without -T" {
+  serve "$UST_BIN/pop3d-starttls" -T -- /usr/sbin/pop3d --inetd
+  run tagged timeout 30 "$PY" -c "
+import smtptest
+c = smtptest.Client($PORT)
+c.line()
+c.send(b'USER\t$USER_NAME\r\nPASS\t$USER_PASS\r\n'); print(c.line().strip()); print(c.line().strip())
+c.send(b'STLS\r\n'); print(c.line().strip())
+c.starttls('$CERTS/ca.pem')
+c.send(b'USER $USER_NAME\r\nPASS $USER_PASS\r\n'); print(c.line().strip()); print(c.line().strip())
+c.send(b'QUIT\r\n'); c.line()"
+  echo "$output"
+  assert_success
+  assert_line --index 0 "-ERR Must issue STLS first"
+  assert_line --index 1 "-ERR Must issue STLS first"
+  assert_line --index 2 --partial "+OK Begin TLS"
+  assert_line --index 4 --regexp "^\+OK"
+  serve "$UST_BIN/pop3d-starttls" -- /usr/sbin/pop3d --inetd
+  run tagged timeout 30 "$PY" -c "
+import smtptest
+c = smtptest.Client($PORT)
+c.line()
+c.send(b'USER\t$USER_NAME\r\n'); print(c.line().strip())
+c.send(b'STLS\r\n'); print(c.line().strip())
+c.send(b'QUIT\r\n'); c.line()"
+  echo "$output"
+  assert_success
+  assert_line --index 1 "-ERR TLS not available"
 }

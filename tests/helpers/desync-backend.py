@@ -24,6 +24,13 @@ separated:
     authrefused  AUTH gets -ERR (its SASL lines would be commands)
     double       NOOP is answered twice
     longline     NOOP gets a one-line +OK of 70000 bytes
+    plusnoop     NOOP gets a "+ " challenge, then one line is SASL data
+  every protocol:
+    wssplit      a command's words are split at any run of blanks (SP,
+                 HT...), leading blanks skipped (GNU mailutils, Postfix)
+  imap:
+    atomlit      a "{n}" right after an atom character is part of the
+                 atom, no literal: the line ends the command
 The greeting of each names no STARTTLS capability the proxy must strip
 beyond the usual one."""
 import os, re, sys
@@ -38,6 +45,11 @@ say = io.say
 
 def t(s):
     trace.write(s + "\n")
+
+
+def words(line):
+    """The line's words, as this server splits them."""
+    return line.split() if "wssplit" in modes else line.split(b" ")
 
 
 def smtp_line():
@@ -84,8 +96,9 @@ def smtp():
         if line is None:
             return
         t("CMD " + line.decode("latin-1"))
-        verb = line.split(b" ")[0].upper()
-        arg = line[len(verb) + 1:].decode("latin-1")
+        w = words(line) or [b""]
+        verb = w[0].upper()
+        arg = b" ".join(w[1:]).decode("latin-1")
         if verb == b"EHLO":
             say("250-desync.test greets %s\r\n250-PIPELINING\r\n%s250 STARTTLS\r\n"
                 % (arg, "" if "nochunking" in modes else "250-CHUNKING\r\n"))
@@ -103,6 +116,8 @@ def smtp():
                 return
             t("BODY %d" % len(body))
             say("250 2.0.0 queued %d\r\n" % len(body))
+        elif verb == b"AUTH":
+            say("235 2.7.0 authenticated\r\n")
         elif verb == b"QUIT":
             say("221 2.0.0 bye\r\n")
             return
@@ -139,10 +154,12 @@ def imap():
             return
         line = line.rstrip(b"\r\n")
         t("CMD " + line.decode("latin-1"))
-        parts = line.split(b" ")
-        tag = parts[0].decode("latin-1")
+        parts = words(line)
+        tag = parts[0].decode("latin-1") if parts else ""
         cmd = parts[1].upper() if len(parts) > 1 else b""
         m = LIT.search(line)
+        if m and "atomlit" in modes and m.start() and line[m.start() - 1:m.start()] not in b" ~(":
+            m = None
         if m and quoted_at_end(line[:m.start()]) and "lenientquote" not in modes:
             say("%s BAD unterminated quoted string\r\n" % tag)
             continue
@@ -182,6 +199,17 @@ def imap():
             say("%s OK %s done\r\n" % (tag, cmd.decode("latin-1")))
 
 
+def sasl_step(challenge, done):
+    """One "+ " challenge, one line of SASL data (traced), the final reply."""
+    say(challenge)
+    data = io.readline()
+    if data is None:
+        return False
+    t("SASL " + data.rstrip(b"\r\n").decode("latin-1"))
+    say(done)
+    return True
+
+
 def pop3():
     say("+OK desync.test POP3 ready\r\n")
     while True:
@@ -190,7 +218,7 @@ def pop3():
             return
         line = line.rstrip(b"\r\n")
         t("CMD " + line.decode("latin-1"))
-        parts = line.split(b" ")
+        parts = words(line) or [b""]
         verb = parts[0].upper()
         arg = parts[1].decode("latin-1") if len(parts) > 1 else ""
         if verb == b"CAPA":
@@ -198,18 +226,17 @@ def pop3():
         elif verb == b"AUTH" and "authrefused" in modes:
             say("-ERR no AUTH here\r\n")
         elif verb == b"AUTH":
-            say("+ \r\n")
-            data = io.readline()
-            if data is None:
+            if not sasl_step("+ \r\n", "+OK authenticated\r\n"):
                 return
-            t("SASL " + data.rstrip(b"\r\n").decode("latin-1"))
-            say("+OK authenticated\r\n")
         elif verb == b"USER":
             say("+OK hello %s\r\n" % arg)
         elif verb == b"PASS":
             say("+OK logged in\r\n")
         elif verb == b"NOOP" and "double" in modes:
             say("+OK\r\n+OK again\r\n")
+        elif verb == b"NOOP" and "plusnoop" in modes:
+            if not sasl_step("+ go on\r\n", "+OK\r\n"):
+                return
         elif verb == b"NOOP" and "longline" in modes:
             say("+OK " + "x" * 70000 + "\r\n")
         elif verb == b"QUIT":
