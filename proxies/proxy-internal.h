@@ -10,7 +10,6 @@
 #define PROXY_INBUF 65536          /* read buffer of each side */
 #define PROXY_OUT_HIGH 262144      /* stop producing for a side whose queue holds this much */
 #define PROXY_PENDING_MAX 512      /* replies due before the client is not read any more */
-#define PROXY_GRACE_MS 30000       /* how long the backend may go on once the client has left */
 
 /* Bytes read from one side, not yet handled: [start, end). */
 typedef struct inbuf_s {
@@ -50,6 +49,8 @@ struct proxy_s {
   int closing ;                      /* flush to the client, then end */
   int exitcode ;
   pid_t backend_pid ;                /* our parent: the backend keeps the connection's pid */
+  int backend_pidfd ;                /* a pidfd for it, or -1 (then getppid tells) */
+  int grace_spent ;                  /* the backend had its -g after the client left, and goes on */
   size_t line_end ;                  /* while a client line is being handled: where it ends in cbuf */
   int *fifo ;                        /* kinds of replies due: ring buffer */
   unsigned int fifo_size, fifo_head, fifo_len ;
@@ -84,5 +85,6 @@ extern int proxy_loop (proxy *p) ;
    Returns 0, 1 when the direct handoff gave the backend's pipes to the
    engine (the proxy's work is done), or -1 (logged) when the session must end. */
 extern int proxy_handoff (proxy *p) ;
+extern void proxy_drop_socket (void) ;                 /* 0 and 1 become /dev/null */
 
 #endif

@@ -85,6 +85,7 @@ typedef struct proxy_protocol_s {
 
 typedef struct proxy_options_s {
   unsigned int idle_ms ;      /* -t: idle deadline in every phase (0: none) */
+  unsigned int grace_ms ;     /* -g: how long the backend may outlive the session before SIGTERM */
   unsigned int verbosity ;    /* -v */
   int require_tls ;           /* -T */
   int stay ;                  /* -d: stay in the data path after TLS (no direct handoff) */
@@ -100,7 +101,7 @@ typedef struct proxy_program_s {
 } proxy_program ;
 
 /* The whole of a proxy program: parses
-   "name [ -T ] [ -t ms ] [ -l bytes ] [ -v n ] [ -- ] prog...", dying with
+   "name [ -T ] [ -t ms ] [ -g ms ] [ -l bytes ] [ -v n ] [ -- ] prog...", dying with
    exit 100 on bad usage, then runs proxy_main. Returns its exit code. */
 extern int proxy_cli_main (proxy_program const *prog, int argc, char const *const *argv, char const *const *envp) ;
 

@@ -9,7 +9,7 @@
 #include "ust.h"
 #include "wrapper.h"
 
-#define USAGE_TAIL " [ -T ] [ -d ] [ -C ] [ -t ms ] [ -l bytes ] [ -v n ] [ -- ] prog..."
+#define USAGE_TAIL " [ -T ] [ -d ] [ -C ] [ -t ms ] [ -g ms ] [ -l bytes ] [ -v n ] [ -- ] prog..."
 
 /* -C: the proxy is its own UCSPI-TLS controller, as if started by
    `ucspitlsd` with its defaults: one program start less per session. The
@@ -32,6 +32,7 @@ static int own_controller (proxy_protocol const *proto, proxy_options const *o, 
   if (tlsconf_from_env(&conf, envp, &why) < 0) strerr_dief(UST_EXIT_USAGE, "-C: bad TLS environment: ", why) ;
   wrapper_defaults(&w, TLSCONF_SERVER) ;
   w.verbosity = o->verbosity ;
+  w.grace_ms = o->grace_ms ;
   if (o->verbosity != 1)
   {
     vbuf[uint_fmt(vbuf, o->verbosity)] = 0 ;
@@ -58,7 +59,7 @@ static unsigned int uint_arg (char const *s, char const *opt)
 
 int proxy_cli_main (proxy_program const *prog, int argc, char const *const *argv, char const *const *envp)
 {
-  proxy_options o = { .idle_ms = prog->idle_ms, .verbosity = 1, .require_tls = 0 } ;
+  proxy_options o = { .idle_ms = prog->idle_ms, .grace_ms = UST_END_GRACE_MS, .verbosity = 1, .require_tls = 0 } ;
   proxy_protocol proto ;
   unsigned int line_max = prog->line_max ;
   subgetopt l = SUBGETOPT_ZERO ;
@@ -66,7 +67,7 @@ int proxy_cli_main (proxy_program const *prog, int argc, char const *const *argv
   PROG = prog->name ;
   for (;;)
   {
-    int opt = subgetopt_r(argc, argv, "TdCt:l:v:", &l) ;
+    int opt = subgetopt_r(argc, argv, "TdCt:g:l:v:", &l) ;
     if (opt == -1) break ;
     switch (opt)
     {
@@ -74,6 +75,7 @@ int proxy_cli_main (proxy_program const *prog, int argc, char const *const *argv
       case 'd' : o.stay = 1 ; break ;
       case 'C' : controller = 1 ; break ;
       case 't' : o.idle_ms = uint_arg(l.arg, "-t") ; break ;
+      case 'g' : o.grace_ms = uint_arg(l.arg, "-g") ; break ;
       case 'l' :
       {
         char min[UINT_FMT] ;

@@ -8,7 +8,7 @@
 #include "proxy-internal.h"
 
 /* Keeps 0 and 1 taken (by /dev/null) once the socket is gone, so no later descriptor lands there. */
-static void drop_socket (void)
+void proxy_drop_socket (void)
 {
   int fd = open("/dev/null", O_RDWR) ;
   if (fd < 0) { close(0) ; close(1) ; return ; }
@@ -51,7 +51,7 @@ int proxy_handoff (proxy *p)
     /* The engine now reads and writes the backend's pipes: ours go, and so do we. */
     close(p->bin) ; close(p->bout) ;
     p->bin = p->bout = -1 ;
-    drop_socket() ;
+    proxy_drop_socket() ;
     p->tls = TLS_ACTIVE ;
     p->direct = 1 ;
     proxy_log(p, 2, "direct handoff: the engine relays with the backend, the proxy leaves", 0, 0) ;
@@ -64,7 +64,7 @@ int proxy_handoff (proxy *p)
     return -1 ;
   }
   /* From now on the client is the engine, over pipes; the proxy keeps no copy of the socket. */
-  drop_socket() ;
+  proxy_drop_socket() ;
   p->cin = p->u.rfd ;
   p->cout = p->u.wfd ;
   p->u.rfd = p->u.wfd = -1 ;

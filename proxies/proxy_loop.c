@@ -100,10 +100,11 @@ int proxy_loop (proxy *p)
     {
       if (p->client_eof)
       {
-        /* The client left, its EOF went to the backend, and the backend does
-           not end: it holds the connection's pid, so it is told to. */
-        proxy_log(p, 1, "the backend did not end after the client left: terminating it", 0, 0) ;
-        if (p->backend_pid > 1 && getppid() == p->backend_pid) kill(p->backend_pid, SIGTERM) ;
+        /* The client left, its EOF went to the backend, and the backend
+           still talks or waits after -g: the session is over (proxy_main
+           ends the backend at once). */
+        proxy_log(p, 1, "the backend did not end within -g after the client left", 0, 0) ;
+        p->grace_spent = 1 ;
         return UST_EXIT_IDLE ;
       }
       if (p->closing || p->tls == TLS_STARTING) return UST_EXIT_IDLE ;
@@ -127,14 +128,17 @@ int proxy_loop (proxy *p)
       if (got > 0) deadline_in(&deadline, p->o->idle_ms) ;
       if (got < 0)
       {
+        /* from now on the backend has -g in all, whatever it still writes
+           (a server that answers its closed stdin for ever would reset any
+           idle deadline) */
         p->client_eof = 1 ;
-        deadline_in(&deadline, p->o->idle_ms && p->o->idle_ms < PROXY_GRACE_MS ? p->o->idle_ms : PROXY_GRACE_MS) ;
+        deadline_in(&deadline, p->o->grace_ms ? p->o->grace_ms : 1) ;
       }
     }
     if (bi >= 0 && x[bi].revents)
     {
       int got = fill(p->bin, &p->bbuf) ;
-      if (got > 0) deadline_in(&deadline, p->client_eof && (!p->o->idle_ms || p->o->idle_ms > PROXY_GRACE_MS) ? PROXY_GRACE_MS : p->o->idle_ms) ;
+      if (got > 0 && !p->client_eof) deadline_in(&deadline, p->o->idle_ms) ;
       if (got < 0) p->backend_eof = 1 ;
     }
   }

@@ -46,6 +46,36 @@ static void log_summary (proxy const *p, int code)
     p->direct ? " (direct handoff)" : "", p->injections ? nums : "", code ? codes : "") ;
 }
 
+/* The session is over, whoever ended it: nothing of it stays open here
+   (the client sees the close now; the backend gets EOF, and EPIPE on its
+   next write; the controller learns that TLS will not come). */
+static void close_session (proxy *p)
+{
+  if (p->bin >= 0) close(p->bin) ;
+  if (p->bout >= 0) close(p->bout) ;
+  p->bin = p->bout = -1 ;
+  if (p->tls == TLS_ACTIVE)
+  {
+    if (p->cin > 1) close(p->cin) ;
+    if (p->cout > 1) close(p->cout) ;
+  }
+  proxy_drop_socket() ;
+  p->cin = p->cout = -1 ;
+  ucspitls_decline(&p->u) ;
+}
+
+/* ... and the backend, which holds the connection's pid (and its tcpserver
+   slot), ends within -g, or is made to (DESIGN.md §5 rule 12). */
+static void end_backend (proxy *p)
+{
+  switch (ust_end_process(p->backend_pidfd, (int)p->backend_pid, p->grace_spent ? 0 : p->o->grace_ms, UST_END_KILL_MS))
+  {
+    case 1 : proxy_log(p, 1, "the backend did not end after the session: SIGTERM sent", 0, 0) ; break ;
+    case 2 : proxy_log(p, 1, "the backend did not end after SIGTERM: SIGKILL sent", 0, 0) ; break ;
+    default : break ;
+  }
+}
+
 int proxy_main (proxy_protocol const *proto, proxy_options const *o, char const *const *argv, char const *const *envp)
 {
   static proxy pr ;  /* big buffers: not on the stack */
@@ -73,6 +103,7 @@ int proxy_main (proxy_protocol const *proto, proxy_options const *o, char const 
      Only here: the backend keeps the disposition it was started with. */
   signal(SIGPIPE, SIG_IGN) ;
   p->backend_pid = getppid() ;
+  p->backend_pidfd = ust_pidfd_open((int)p->backend_pid) ;
   p->cin = 0 ; p->cout = 1 ;
   p->bin = fromb[0] ; p->bout = tob[1] ;
   if (ndelay_on(0) < 0 || ndelay_on(1) < 0 || ndelay_on(p->bin) < 0 || ndelay_on(p->bout) < 0)
@@ -82,6 +113,10 @@ int proxy_main (proxy_protocol const *proto, proxy_options const *o, char const 
   proxy_session_end(p) ;
   /* The socket must not stay non-blocking for anyone after us (the controller's engine never got it). */
   if (p->tls != TLS_ACTIVE) { ndelay_off(0) ; ndelay_off(1) ; }
+  if (!p->direct) close_session(p) ;
   log_summary(p, code) ;
+  /* with the direct handoff the session goes on: the controller's watch
+     ends the backend after the engine (wrapper_watch_spawn) */
+  if (!p->direct) end_backend(p) ;
   return code ;
 }

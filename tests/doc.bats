@@ -180,7 +180,8 @@ JUNK_MAX proxies/smtp.c SMTP\ commands\ outside 1
 PROXY_PENDING_MAX proxies/proxy-internal.h replies\ due 1
 PROXY_OUT_HIGH proxies/proxy-internal.h proxy\ output\ queues 1024
 PROXY_INBUF proxies/proxy-internal.h proxy\ read\ buffers 1024
-PROXY_GRACE_MS proxies/proxy-internal.h proxy:\ backend\ still 1000
+UST_END_GRACE_MS src/include/ust.h backend:\ still 1000
+UST_END_KILL_MS src/include/ust.h backend:\ still 1000
 TLSINFO_BLOCK_MAX src/include/tlsinfo.h info\ block 1
 ENGINE_HANDSHAKE_MS_DEFAULT src/include/engine.h engine:\ handshake 1000
 ENGINE_IDLE_MS_DEFAULT src/include/engine.h engine:\ no\ byte 1000

@@ -241,12 +241,13 @@ print(c.reply(), end=""); print(c.reply(), end=""); print(c.reply(), end="")'
   [[ "$output" == *"eof" ]]
 }
 
-@test "smtp: a backend that never ends after the client left is terminated after the grace period" {
-  FAKE_MODE=hang smtp_server -t 500
+@test "smtp: a backend that never ends after the client left is terminated after the grace period (-g)" {
+  FAKE_MODE=hang smtp_server -g 500
   run py '
 c.reply(); c.cmd("EHLO x"); c.s.close(); print("left")'
   [ "$status" -eq 0 ]
-  wait_grep 'the backend did not end after the client left: terminating it' "$SERVER_LOG" 10
+  wait_grep 'the backend did not end within -g after the client left' "$SERVER_LOG" 10
+  wait_grep 'the backend did not end after the session: SIGTERM sent' "$SERVER_LOG" 10
   # teardown checks that no process of the session is left
 }
 

@@ -279,8 +279,8 @@ static short want_events (tlsb_status st)
 
 static int relay_loop (relay *r)
 {
-  tain idle_deadline, linger_deadline = TAIN_INFINITE ;
-  int lingering = 0 ;
+  tain idle_deadline, linger_deadline = TAIN_INFINITE, eof_deadline = TAIN_INFINITE ;
+  int lingering = 0, eof_timed = 0 ;
   deadline_in(&idle_deadline, r->o->idle_ms) ;
   for (;;)
   {
@@ -300,6 +300,14 @@ static int relay_loop (relay *r)
       lingering = 1 ;
     }
     if (r->moved) deadline_in(&idle_deadline, r->o->idle_ms) ;
+    /* After the peer's EOF the application has -g in all to finish what it
+       writes: one that never closes its output (a server spinning on its
+       closed stdin) would hold the session for the whole idle time. */
+    if (r->net_eof && !eof_timed && r->o->grace_ms != ENGINE_GRACE_NONE)
+    {
+      eof_timed = 1 ;
+      deadline_in(&eof_deadline, r->o->grace_ms ? r->o->grace_ms : 1) ;
+    }
     /* The last read stopped because to_app was full, not for want of input:
        the TLS layer may still hold decrypted bytes (a record cut at the end
        of the buffer) that no poll of the socket would announce. Read again. */
@@ -312,6 +320,7 @@ static int relay_loop (relay *r)
     else if (tlsb_pending_output(r->s) && !r->net_closed) add_fd(x, &n, r->netw, IOPAUSE_WRITE) ;
 
     deadline = lingering && tain_less(&linger_deadline, &idle_deadline) ? &linger_deadline : &idle_deadline ;
+    if (eof_timed && tain_less(&eof_deadline, deadline)) deadline = &eof_deadline ;
     k = iopause_g(x, n, deadline) ;
     if (k < 0)
     {
@@ -322,6 +331,11 @@ static int relay_loop (relay *r)
     if (!k)
     {
       if (lingering && !tain_less(&STAMP, &linger_deadline)) return UST_EXIT_OK ;
+      if (eof_timed && !tain_less(&STAMP, &eof_deadline))
+      {
+        strerr_warn(PROG, ": warning: ", "the application did not end its output within -g of the peer's EOF") ;
+        return UST_EXIT_IDLE ;
+      }
       strerr_warn(PROG, ": fatal: ", "idle timeout") ;
       return UST_EXIT_IDLE ;
     }

@@ -10,17 +10,21 @@
 #define ENGINE_IDLE_MS_DEFAULT 3600000U      /* -t: no byte either way for an hour */
 #define ENGINE_LINGER_MS 2000U               /* draining the peer after the application left */
 
+#define ENGINE_GRACE_NONE 0xffffffffU  /* no -g: the idle deadline alone (tlsc-io, engines run by hand) */
+
 typedef struct engine_opts_s {
   int close_notify_on_eof ;    /* -S: local EOF sends close_notify; -s (default): TCP half-close */
   int strict_eof ;             /* -J: peer EOF without close_notify is an error; -j (default): normal EOF */
   unsigned int handshake_ms ;  /* -K, 0 = no deadline */
   unsigned int idle_ms ;       /* -t, 0 = no deadline */
   int notif ;                  /* -d: where to write the info block after the handshake, or -1 */
+  unsigned int grace_ms ;      /* -g: after the peer's EOF, how long the application may still
+                                  write before the engine ends (ENGINE_GRACE_NONE: no limit) */
   unsigned int verbosity ;     /* -v */
 } engine_opts ;
 
 #define ENGINE_OPTS_ZERO { .close_notify_on_eof = 0, .strict_eof = 0, \
-  .handshake_ms = ENGINE_HANDSHAKE_MS_DEFAULT, .idle_ms = ENGINE_IDLE_MS_DEFAULT, .notif = -1, .verbosity = 1 }
+  .handshake_ms = ENGINE_HANDSHAKE_MS_DEFAULT, .idle_ms = ENGINE_IDLE_MS_DEFAULT, .notif = -1, .grace_ms = ENGINE_GRACE_NONE, .verbosity = 1 }
 
 /* Runs a whole TLS session: sets O_NONBLOCK on the four descriptors (any
    initial state is fine), does the handshake within o->handshake_ms, writes

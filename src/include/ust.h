@@ -34,6 +34,21 @@ extern int ust_engine_path (char const *name, char *buf, size_t max) ;
    fit in len. */
 extern size_t ust_der_next (unsigned char const *p, size_t len, unsigned int *tag, unsigned char const **content, size_t *clen) ;
 
+/* Once a session is over, its application (a server, a proxy's backend)
+   has had EOF on its input: it gets UST_END_GRACE_MS (the default of -g) to
+   end by itself, then SIGTERM, then UST_END_KILL_MS more before SIGKILL. */
+#define UST_END_GRACE_MS 30000
+#define UST_END_KILL_MS 5000
+
+/* A pidfd for pid (Linux 5.3), or -1. */
+extern int ust_pidfd_open (int pid) ;
+
+/* Waits up to grace_ms for pid to end, then sends SIGTERM, waits up to
+   kill_ms, then sends SIGKILL. pidfd comes from ust_pidfd_open; with -1,
+   pid must be our parent (watched through getppid). Returns 0 if pid
+   ended by itself, 1 after SIGTERM, 2 if it had to be killed. */
+extern int ust_end_process (int pidfd, int pid, unsigned int grace_ms, unsigned int kill_ms) ;
+
 /* Looks up name in envp; returns its value or NULL. */
 extern char const *ust_getenv (char const *const *envp, char const *name) ;
 

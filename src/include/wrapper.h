@@ -15,6 +15,7 @@ typedef struct wrapper_s {
   int netr, netw ;            /* network fds: 0/1 (server) or -6/-7 (client, default 6/7) */
   unsigned int handshake_ms ; /* -K as given, for the wrapper's own deadline */
   unsigned int verbosity ;
+  unsigned int grace_ms ;     /* -g (server): how long the application may outlive its session */
   char fdbuf[2][16] ;         /* storage for the engine's -6/-7 arguments */
 } wrapper ;
 
@@ -27,6 +28,13 @@ extern int wrapper_options (wrapper *w, int argc, char const *const *argv, tlsco
    options, notif (-d, or -1 for none), and the cleartext fds fdr fdw.
    Clears O_NONBLOCK on the network fds first. Never returns: dies 111. */
 extern void wrapper_exec_engine (wrapper const *w, int notif, int fdr, int fdw, char const *const *envp) __attribute__((noreturn)) ;
+
+/* Server role: forks the watch of the application (our parent): once the
+   engine (this process, after its exec) is gone, the application has
+   w->grace_ms to end, then SIGTERM, then SIGKILL (ust_end_process). The
+   watch holds no descriptor of the session. Nothing in the client role:
+   there the application is the user's program, whose life is its own. */
+extern void wrapper_watch_spawn (wrapper const *w) ;
 
 /* Builds prog's environment into out (max entries, NULL included): envp
    minus the TLS configuration variables unless w->keep_tls_vars and minus

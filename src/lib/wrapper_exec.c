@@ -12,7 +12,7 @@ void wrapper_exec_engine (wrapper const *w, int notif, int fdr, int fdw, char co
 {
   char const *argv[WRAPPER_ENGINE_ARGS_MAX + 8] ;
   char path[4096] ;
-  char fds[5][UINT_FMT] ;
+  char fds[5][UINT_FMT], grace[UINT_FMT] ;
   char const *name = w->role == TLSCONF_SERVER ? "tlsd-io" : "tlsc-io" ;
   unsigned int n = 0 ;
   if (ust_engine_path(name, path, sizeof(path)) < 0) strerr_dief(UST_EXIT_SYS, "engine path too long") ;
@@ -25,6 +25,11 @@ void wrapper_exec_engine (wrapper const *w, int notif, int fdr, int fdw, char co
   {
     fds[0][uint_fmt(fds[0], (unsigned int)notif)] = 0 ;
     argv[n++] = "-d" ; argv[n++] = fds[0] ;
+  }
+  if (w->role == TLSCONF_SERVER)
+  {
+    grace[uint_fmt(grace, w->grace_ms)] = 0 ;
+    argv[n++] = "-g" ; argv[n++] = grace ;
   }
   if (w->role == TLSCONF_CLIENT)
   {
@@ -39,6 +44,7 @@ void wrapper_exec_engine (wrapper const *w, int notif, int fdr, int fdw, char co
   argv[n++] = fds[3] ;
   argv[n++] = fds[4] ;
   argv[n] = 0 ;
+  wrapper_watch_spawn(w) ;
   execve(path, (char *const *)argv, (char *const *)envp) ;
   strerr_diefsys(UST_EXIT_SYS, "exec ", path) ;
 }

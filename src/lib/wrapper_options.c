@@ -28,6 +28,7 @@ void wrapper_defaults (wrapper *w, tlsconf_role role)
   w->netw = role == TLSCONF_SERVER ? 1 : 7 ;
   w->handshake_ms = ENGINE_HANDSHAKE_MS_DEFAULT ;
   w->verbosity = 1 ;
+  w->grace_ms = UST_END_GRACE_MS ;
 }
 
 int wrapper_options (wrapper *w, int argc, char const *const *argv, tlsconf_role role, char const *usage)
@@ -36,7 +37,7 @@ int wrapper_options (wrapper *w, int argc, char const *const *argv, tlsconf_role
   wrapper_defaults(w, role) ;
   for (;;)
   {
-    int opt = subgetopt_r(argc, argv, role == TLSCONF_SERVER ? "SsJjYyZzK:k:t:v:h" : "SsJjYyZzK:k:t:v:6:7:h", &l) ;
+    int opt = subgetopt_r(argc, argv, role == TLSCONF_SERVER ? "SsJjYyZzK:k:t:g:v:h" : "SsJjYyZzK:k:t:v:6:7:h", &l) ;
     if (opt == -1) break ;
     switch (opt)
     {
@@ -53,6 +54,7 @@ int wrapper_options (wrapper *w, int argc, char const *const *argv, tlsconf_role
       case 'k' :
         if (role == TLSCONF_SERVER) uint_arg(l.arg, "-k snilevel") ;
         add(w, "-k", usage) ; add(w, l.arg, usage) ; break ;
+      case 'g' : w->grace_ms = uint_arg(l.arg, "-g") ; break ;
       case 'v' : w->verbosity = uint_arg(l.arg, "-v") ; add(w, "-v", usage) ; add(w, l.arg, usage) ; break ;
       case '6' : w->netr = (int)uint_arg(l.arg, "-6") ; break ;
       case '7' : w->netw = (int)uint_arg(l.arg, "-7") ; break ;

@@ -1,0 +1,63 @@
+/* wrapper_watch.c: a server's application ends with its session. The
+   engine is the application's child and drops its privileges, so it could
+   not signal it: a small process forked before the engine's exec keeps
+   the application's, and nothing of the session. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <skalibs/strerr.h>
+#include <skalibs/types.h>
+#include "ust.h"
+#include "wrapper.h"
+
+/* Keeps 2 (the log), a and b (moved to 3 and 4); 0 and 1 become /dev/null. */
+static void keep_only (int *a, int *b)
+{
+  int null = open("/dev/null", O_RDWR) ;
+  if (null >= 0) { dup2(null, 0) ; dup2(null, 1) ; }
+  if (*a != 3) { dup2(*a, 3) ; *a = 3 ; }
+  if (*b != 4) { dup2(*b, 4) ; *b = 4 ; }
+#ifdef SYS_close_range
+  if (syscall(SYS_close_range, 5U, ~0U, 0U) == 0) return ;
+#endif
+  for (int fd = 5 ; fd < 65536 ; fd++) close(fd) ;
+}
+
+void wrapper_watch_spawn (wrapper const *w)
+{
+  int app = (int)getppid(), appfd, selffd ;
+  pid_t pid ;
+  if (w->role != TLSCONF_SERVER || app <= 1) return ;
+  appfd = ust_pidfd_open(app) ;
+  if (appfd < 0) return ;  /* Linux < 5.3: the proxies still end their backends */
+  selffd = ust_pidfd_open((int)getpid()) ;
+  if (selffd < 0) { close(appfd) ; return ; }
+  pid = fork() ;
+  if (pid < 0) strerr_warnwu1sys("fork the application's watch") ;
+  if (pid)
+  {
+    close(appfd) ; close(selffd) ;
+    return ;
+  }
+  keep_only(&selffd, &appfd) ;
+  prctl(PR_SET_NAME, "ust-watch", 0, 0, 0) ;  /* in ps and top: not one more engine or proxy */
+  for (;;)
+  {
+    /* the engine (our parent, selffd) ends the session; the application may end first */
+    struct pollfd x[2] = { { .fd = selffd, .events = POLLIN }, { .fd = appfd, .events = POLLIN } } ;
+    int r = poll(x, 2, -1) ;
+    if (r < 0 && errno == EINTR) continue ;
+    if (r < 0 || x[1].revents) _exit(0) ;
+    if (x[0].revents) break ;
+  }
+  switch (ust_end_process(appfd, app, w->grace_ms, UST_END_KILL_MS))
+  {
+    case 1 : strerr_warnw1x("the application did not end after its session: SIGTERM sent") ; break ;
+    case 2 : strerr_warnw1x("the application did not end after SIGTERM: SIGKILL sent") ; break ;
+    default : break ;
+  }
+  _exit(0) ;
+}
