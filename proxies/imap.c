@@ -322,16 +322,19 @@ static proxy_verdict client_bad_line (proxy *p, proxy_badline why, char const *l
 }
 
 /* Appends to ST(p).out the capability list caps (len bytes, atoms separated by
-   spaces) without STARTTLS and LOGINDISABLED, then ours. */
+   spaces) without STARTTLS and LOGINDISABLED, then ours. Under -T before
+   TLS the AUTH= atoms go too: only what will be accepted is advertised. */
 static void rewrite_caps (proxy *p, char const *caps, size_t len)
 {
   size_t i = 0 ;
   int first = 1, offers = 0 ;
+  int hide_auth = proxy_require_tls(p) && !proxy_tls_active(p) ;
   while (i < len)
   {
     size_t j = i ;
     while (j < len && caps[j] != ' ') j++ ;
-    if (j > i && !word_is(caps + i, j - i, "STARTTLS") && !word_is(caps + i, j - i, "LOGINDISABLED"))
+    if (j > i && hide_auth && j - i >= 5 && !strncasecmp(caps + i, "AUTH=", 5)) ;
+    else if (j > i && !word_is(caps + i, j - i, "STARTTLS") && !word_is(caps + i, j - i, "LOGINDISABLED"))
     {
       if (!first) stralloc_catb(&ST(p).out, " ", 1) ;
       stralloc_catb(&ST(p).out, caps + i, j - i) ;

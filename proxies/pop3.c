@@ -148,11 +148,14 @@ static proxy_verdict client_bad_line (proxy *p, proxy_badline why, char const *l
   return PROXY_TAKEN ;
 }
 
-/* Emits the collected CAPA reply without the backend's STLS, with ours while TLS can start. */
+/* Emits the collected CAPA reply without the backend's STLS, with ours while
+   TLS can start; under -T before TLS without USER and SASL either, which
+   would be refused: only what will be accepted is advertised. */
 static void emit_capa (proxy *p)
 {
   size_t pos = 0 ;
   int offers = 0 ;
+  int hide_auth = proxy_require_tls(p) && !proxy_tls_active(p) ;
   while (pos < ST(p).capa.len)
   {
     char const *l = ST(p).capa.s + pos ;
@@ -160,8 +163,8 @@ static void emit_capa (proxy *p)
     size_t n = lf ? (size_t)(lf - l) + 1 : ST(p).capa.len - pos ;
     int last = n >= 2 && l[0] == '.' && (l[1] == '\r' || l[1] == '\n') ;
     if (last && proxy_tls_available(p)) proxy_say(p, "STLS\r\n") ;
-    if (!(pos && verb_is(l, n, "STLS"))) proxy_to_client(p, l, n) ;
-    else offers = 1 ;
+    if (pos && verb_is(l, n, "STLS")) offers = 1 ;
+    else if (!(pos && hide_auth && (verb_is(l, n, "USER") || verb_is(l, n, "SASL")))) proxy_to_client(p, l, n) ;
     pos += n ;
   }
   proxy_backend_capabilities(p, offers) ;

@@ -29,10 +29,11 @@ c.send("a2 LOGOUT\r\n"); until_tag(c, "a2")'
   [ "$status" -eq 0 ]
 }
 
-@test "imap: -T adds LOGINDISABLED and refuses LOGIN and AUTHENTICATE until TLS" {
+@test "imap: -T adds LOGINDISABLED, hides AUTH= and refuses LOGIN and AUTHENTICATE until TLS" {
   imap_server -T
   run py '
-g = c.line(); assert "STARTTLS LOGINDISABLED]" in g, g
+g = c.line(); assert "STARTTLS LOGINDISABLED]" in g and "AUTH=" not in g, g
+c.send("a0 CAPABILITY\r\n"); r = until_tag(c, "a0"); assert "LOGINDISABLED" in r and "AUTH=" not in r, r
 c.send("a1 LOGIN user secret\r\n"); r = until_tag(c, "a1"); print(r, end="")
 assert r.startswith("a1 NO [PRIVACYREQUIRED]"), r
 c.send("a2 AUTHENTICATE PLAIN\r\n"); r = until_tag(c, "a2"); assert r.startswith("a2 NO"), r
@@ -40,7 +41,7 @@ c.send("a3 LOGIN {4}\r\n"); r = c.line(); assert r.startswith("a3 NO"), r   # no
 c.send("a4 STARTTLS\r\n"); assert until_tag(c, "a4") == "a4 OK Begin TLS negotiation now\r\n"
 c.starttls(CA)
 c.send("a5 CAPABILITY\r\n"); r = until_tag(c, "a5"); print(r, end="")
-assert "LOGINDISABLED" not in r and "STARTTLS" not in r, r
+assert "LOGINDISABLED" not in r and "STARTTLS" not in r and "AUTH=PLAIN" in r, r
 c.send("a6 LOGIN user secret\r\n"); r = until_tag(c, "a6"); assert r.startswith("a6 OK"), r
 c.send("a7 LOGOUT\r\n"); until_tag(c, "a7")'
   echo "$output"

@@ -68,13 +68,15 @@ c.send("QUIT\r\n"); c.line()'
   ! grep -q 'STLS' "$FAKE_LOG"
 }
 
-@test "pop3: -T refuses USER, PASS, APOP and AUTH before STLS" {
+@test "pop3: -T refuses USER, PASS, APOP and AUTH before STLS, and CAPA lists neither USER nor SASL until then" {
   pop3_server -T
   run py '
 c.line()
+c.send("CAPA\r\n"); r = multiline(c); assert "STLS" in r and "USER" not in r and "SASL" not in r, r
 for cmd in ("USER u", "PASS secret", "APOP u 0123456789abcdef", "AUTH PLAIN"):
     c.send(cmd + "\r\n"); r = c.line(); assert r == "-ERR Must issue STLS first\r\n", (cmd, r)
 c.send("STLS\r\n"); c.line(); c.starttls(CA)
+c.send("CAPA\r\n"); r = multiline(c); assert "STLS" not in r and "USER" in r, r
 c.send("USER u\r\n"); print(c.line(), end="")
 c.send("QUIT\r\n"); c.line()'
   echo "$output"
