@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <skalibs/stralloc.h>
 #include "tlsinfo.h"
 
 typedef struct proxy_s proxy ;
@@ -213,6 +214,10 @@ extern int proxy_plain_line (char const *line, size_t len, proxy_plain how) ;
    anything else commits the session to cleartext (proxy_decline), under
    -T it is refused. */
 extern int proxy_cleartext_strict (proxy *p) ;
+
+/* Appends len bytes of s to sa (a stralloc), or dies 111: out of memory. */
+extern void proxy_catb (stralloc *sa, char const *s, size_t len) ;
+extern void proxy_cats (stralloc *sa, char const *s) ;
 
 /* The client committed to cleartext: TLS will not be used. */
 extern void proxy_decline (proxy *p) ;

@@ -7,10 +7,14 @@
 #include "exitcodes.h"
 #include "proxy-internal.h"
 
-static void queue (outq *q, char const *s, size_t len)
+void proxy_catb (stralloc *sa, char const *s, size_t len)
 {
-  if (!stralloc_catb(&q->s, s, len)) strerr_diefsys(UST_EXIT_SYS, "out of memory") ;
+  if (!stralloc_catb(sa, s, len)) strerr_diefsys(UST_EXIT_SYS, "out of memory") ;
 }
+
+void proxy_cats (stralloc *sa, char const *s) { proxy_catb(sa, s, strlen(s)) ; }
+
+static void queue (outq *q, char const *s, size_t len) { proxy_catb(&q->s, s, len) ; }
 
 void proxy_to_client (proxy *p, char const *s, size_t len)
 {

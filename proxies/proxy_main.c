@@ -13,7 +13,12 @@
 
 static void exec_backend (char const *const *argv, char const *const *envp, int rfd, int wfd, ucspitls const *u)
 {
-  static char const *const drop[] = { "SSLCTLFD", "SSLREADFD", "SSLWRITEFD", "SSLHANDOFF", 0 } ;
+  /* The backend speaks cleartext to the proxy: no UCSPI-TLS descriptors,
+     no TLS facts (stale ones from outside would lie), and never the TLS
+     configuration (key paths, TLS_UID...), which a controller such as
+     s6-ucspitlsd leaves in its application's environment. */
+  static char const *const drop[] = { "SSLCTLFD", "SSLREADFD", "SSLWRITEFD", "SSLHANDOFF",
+    "SSL_PROTOCOL", "SSL_CIPHER", "SSL_TLS_SNI_SERVERNAME", "SSL_PEER_CERT_HASH", "SSL_PEER_CERT_SUBJECT", 0 } ;
   size_t n = 0 ;
   while (envp[n]) n++ ;
   {
@@ -23,7 +28,7 @@ static void exec_backend (char const *const *argv, char const *const *envp, int 
     if (u->rfd >= 0) close(u->rfd) ;
     if (u->wfd >= 0) close(u->wfd) ;
     if (fd_move2(0, rfd, 1, wfd) < 0) strerr_diefsys(UST_EXIT_SYS, "move descriptors") ;
-    if (ust_env_filter(env, n + 1, envp, 1, drop) < 0) strerr_dief(UST_EXIT_SYS, "environment too large") ;
+    if (ust_env_filter(env, n + 1, envp, 0, drop) < 0) strerr_dief(UST_EXIT_SYS, "environment too large") ;
     if (strchr(argv[0], '/')) execve(argv[0], (char *const *)argv, (char *const *)env) ;
     else execvpe(argv[0], (char *const *)argv, (char *const *)env) ;
     strerr_diefsys(UST_EXIT_SYS, "exec ", argv[0]) ;

@@ -375,3 +375,15 @@ print(c.cmd("QUIT"), end="")'
   [ "$status" -eq 0 ]
   [[ "$output" == "221"* ]]
 }
+
+@test "smtp: the backend never sees the TLS configuration or TLS facts, even when the controller leaves them to the proxy (ucspitlsd -Z, as s6-ucspitlsd does)" {
+  start_server CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" TLS_GID=0 \
+    "CERTFILE:mail.example.org=$CERTS/mail.pem" "KEYFILE:mail.example.org=$CERTS/mail.key" \
+    SSL_PROTOCOL=stale SSL_CIPHER=stale FAKE_LOG="$FAKE_LOG" FAKE_MODE=normal FAKE_ENV="$T/backend.env" \
+    -- "$UST_BIN/ucspitlsd" -Z -- "$UST_BIN/smtpd-starttls" -- "$PY" "$SCRIPTS/fake-smtpd.py"
+  run py 'c.reply(); c.cmd("EHLO x"); c.cmd("QUIT")'
+  assert_success
+  run cat "$T/backend.env"
+  refute_line --regexp '^(CERTFILE|KEYFILE|CAFILE|CADIR|TLS_UID|TLS_GID|SSL_PROTOCOL|SSL_CIPHER|SSLCTLFD|SSLREADFD|SSLWRITEFD|SSLHANDOFF)($|:)'
+  assert_line FAKE_MODE
+}
