@@ -28,8 +28,10 @@ static int own_controller (proxy_protocol const *proto, proxy_options const *o, 
   if (ust_getenv(envp, "SSLCTLFD")) strerr_dief(UST_EXIT_USAGE, "-C: already under a UCSPI-TLS controller (SSLCTLFD is set)") ;
   memset(&conf, 0, sizeof(conf)) ;
   conf.role = TLSCONF_SERVER ;
-  /* what the engine would refuse at STARTTLS is refused now */
+  conf.snilevel = TLSCONF_SNILEVEL_DEFAULT ;  /* the engine's, which -C runs with */
+  /* what the engine would refuse at STARTTLS is refused now, not after a 220 */
   if (tlsconf_from_env(&conf, envp, &why) < 0) strerr_dief(UST_EXIT_USAGE, "-C: bad TLS environment: ", why) ;
+  if (tlsconf_check_files(&conf, &why) < 0) strerr_dief(UST_EXIT_USAGE, "-C: not a PEM certificate or private key, or unreadable: ", why) ;
   wrapper_defaults(&w, TLSCONF_SERVER) ;
   w.verbosity = o->verbosity ;
   w.grace_ms = o->grace_ms ;

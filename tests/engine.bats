@@ -424,11 +424,15 @@ engine_conf() {
   [ ! -e "$T/ran" ]
 }
 
-@test "environment: TLS_UID/TLS_GID that are not numbers are exit 100" {
+@test "environment: TLS_UID/TLS_GID that are not numbers, or TLS_UID without TLS_GID, are exit 100" {
   engine_conf "${EC[@]}" TLS_UID=nobody -- "$UST_BIN/tlsd-io" 3 4
   assert_failure 100
   engine_conf "${EC[@]}" TLS_GID=-1 -- "$UST_BIN/tlsd-io" 3 4
   assert_failure 100
+  # setuid alone would keep gid 0 and root's supplementary groups
+  engine_conf "${EC[@]}" TLS_UID=65534 -- "$UST_BIN/tlsd-io" 3 4
+  assert_failure 100
+  assert_output --partial "TLS_UID is set but TLS_GID is not"
 }
 
 @test "usage errors are exit 100: unknown option, bad numbers, wrong arguments, no prog" {
@@ -447,6 +451,13 @@ engine_conf() {
   engine_conf "${EC[@]}" -- "$UST_BIN/tlsd" -X true
   assert_failure 100
   engine_conf CAFILE="$CERTS/ca.pem" -- "$UST_BIN/tlsc" -k localhost
+  assert_failure 100
+  # a descriptor number past the kernel's ceiling (4294967295 was -1, exit 111)
+  engine_conf CAFILE="$CERTS/ca.pem" -- "$UST_BIN/tlsc" -6 4294967295 true
+  assert_failure 100
+  engine_conf CAFILE="$CERTS/ca.pem" -- "$UST_BIN/ucspitlsc" -7 1048577 true
+  assert_failure 100
+  engine_conf "${EC[@]}" -- "$UST_BIN/tlsd" -g soon true
   assert_failure 100
   engine_conf "${EC[@]}" -- "$UST_BIN/tlsd" -k many true
   assert_failure 100
@@ -467,7 +478,7 @@ engine_conf() {
 }
 
 @test "tlsd -Z keeps the TLS variables (SNI ones too) but still drops stale SSL_* facts" {
-  start_server "${SNI[@]}" CAFILE="$CERTS/ca.pem" TLS_UID=0 SSL_PEER_CERT_HASH=SHA256:stale -- \
+  start_server "${SNI[@]}" CAFILE="$CERTS/ca.pem" TLS_UID=0 TLS_GID=0 SSL_PEER_CERT_HASH=SHA256:stale -- \
     "$UST_BIN/tlsd" -Z "$SHOWENV"
   run tls_client
   assert_success

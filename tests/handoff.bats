@@ -235,6 +235,24 @@ c.cmd("QUIT")'
   run tagged env CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" SSLCTLFD=3 "$UST_BIN/pop3d-starttls" -C true </dev/null
   assert_failure 100
   assert_output --partial "already under a UCSPI-TLS controller"
+  # a key that is no key, a missing one, a top-level wildcard: at start, not after the 220
+  run tagged env CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.pem" "$UST_BIN/smtpd-starttls" -C true </dev/null
+  assert_failure 100
+  assert_output --partial "not a PEM certificate or private key, or unreadable: $CERTS/server-ec.pem"
+  run tagged env CERTFILE="$CERTS/server-ec.pem" KEYFILE="$T/missing.key" "$UST_BIN/smtpd-starttls" -C true </dev/null
+  assert_failure 100
+  assert_output --partial "$T/missing.key"
+  run tagged env -u CERTFILE -u KEYFILE "CERTFILE:*.org=$CERTS/server-ec.pem" "KEYFILE:*.org=$CERTS/server-ec.key" "$UST_BIN/smtpd-starttls" -C true </dev/null
+  assert_failure 100
+  assert_output --partial "invalid SNI name"
+}
+
+@test "-C: an SNI-only configuration (CERTFILE:name, no default) is the engine's, accepted at start" {
+  run tagged env -u CERTFILE -u KEYFILE "CERTFILE:mail.example.org=$CERTS/mail.pem" "KEYFILE:mail.example.org=$CERTS/mail.key" \
+    "$UST_BIN/smtpd-starttls" -C -- "$PY" -c 'print("220 x")' </dev/null
+  echo "$output"
+  assert_success
+  assert_line "220 x"
 }
 
 # An application of its own under ucspitlsd: says "go", hands off its own

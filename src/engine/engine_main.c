@@ -28,7 +28,7 @@ static unsigned int uint_arg (char const *s, char const *what)
 static int fd_arg (char const *s, char const *what)
 {
   unsigned int u = uint_arg(s, what) ;
-  if (u > 1048576) strerr_dief(UST_EXIT_USAGE, what, " is not a descriptor number: ", s) ;
+  if (u > UST_FD_MAX) strerr_dief(UST_EXIT_USAGE, what, " is not a descriptor number: ", s) ;
   return (int)u ;
 }
 
@@ -77,9 +77,9 @@ int engine_main (int argc, char const *const *argv, char const *const *envp, tls
   if (tlsconf_from_env(&conf, envp, &why) < 0) strerr_dief(UST_EXIT_USAGE, "bad TLS environment: ", why) ;
   e = tlsb_new(&s, &conf, netr, netw, &why) ;
   if (e) strerr_dief(e, e == UST_EXIT_TLSCONF ? "TLS configuration: " : "TLS setup: ", why) ;
-  if (ust_drop_privileges(envp) < 0)
+  if (ust_drop_privileges(envp, &why) < 0)
   {
-    if (errno == EINVAL) strerr_dief(UST_EXIT_USAGE, "TLS_UID and TLS_GID must be numbers") ;
+    if (errno == EINVAL && why) strerr_dief(UST_EXIT_USAGE, why) ;
     strerr_diefsys(UST_EXIT_SYS, "drop privileges to TLS_UID/TLS_GID") ;
   }
   e = engine_run(s, &o, appr, appw, netr, netw) ;

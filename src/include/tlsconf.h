@@ -59,6 +59,12 @@ extern int tlsconf_from_env (tlsconf *conf, char const *const *envp, char const 
    label before d; comparison ignores case. Returns -1 when no pair applies. */
 extern int tlsconf_select_keypair (tlsconf const *conf, char const *servername) ;
 
+/* Checks that every configured certificate file holds a PEM CERTIFICATE
+   and every key file a PEM ... PRIVATE KEY, readable now. Returns 0, or -1
+   with *file the first one that does not (it may still be a key the TLS
+   library cannot use: that only the engine can tell). */
+extern int tlsconf_check_files (tlsconf const *conf, char const **file) ;
+
 /* Returns 1 if name is acceptable as an SNI pattern: a host name, or
    "*." followed by a name with at least two labels. 0 otherwise. */
 extern int tlsconf_valid_sni_pattern (char const *name) ;

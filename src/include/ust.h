@@ -4,13 +4,17 @@
 
 #include <stddef.h>
 
+/* The largest descriptor number an option may name (Linux's nr_open ceiling). */
+#define UST_FD_MAX 1048576
+
 /* Parses a decimal unsigned int (no sign, no overflow). Returns 1, or 0 if invalid. */
 extern int ust_uint (char const *s, unsigned int *u) ;
 
 /* Drops privileges as TLS_GID (setgroups to it alone, setgid) then TLS_UID
-   (setuid) say, when set and not empty in envp. Returns 0; -1 with errno EINVAL if a value is
-   not a number; -1 with errno from the failing call. */
-extern int ust_drop_privileges (char const *const *envp) ;
+   (setuid) say, when set and not empty in envp. Returns 0; -1 with errno
+   EINVAL and *why set if a value is not a number or TLS_UID comes without
+   TLS_GID; -1 with errno from the failing call (*why NULL). */
+extern int ust_drop_privileges (char const *const *envp, char const **why) ;
 
 /* Returns 1 if the environment entry "NAME=value" e is one of the TLS
    configuration variables (CERTFILE, KEYFILE, CERTFILE:*, KEYFILE:*, CAFILE,

@@ -14,7 +14,9 @@
 #define CLIENT_USAGE "ucspitlsc [ -S | -s ] [ -J | -j ] [ -Y | -y ] [ -Z | -z ] [ -K ms ] [ -k servername ] [ -t ms ] [ -6 fd ] [ -7 fd ] [ -v n ] [ -- ] prog..."
 
 /* Reads the application's command byte, and the descriptors of a direct
-   handoff ('H') if any came with it. Returns what read() would, 1 for the byte. */
+   handoff ('H') if any came with it (at most 2 kept in fds; *nfds set to 3
+   if more came, and then none is kept). Returns what read() would, 1 for
+   the byte. */
 static ssize_t read_command (int ctl, char *c, int *fds, unsigned int *nfds)
 {
   union { struct cmsghdr h ; char buf[CMSG_SPACE(4 * sizeof(int))] ; } anc ;
@@ -37,7 +39,12 @@ static ssize_t read_command (int ctl, char *c, int *fds, unsigned int *nfds)
         else close(fd) ;
       }
     }
-  if (m.msg_flags & MSG_CTRUNC) *nfds = 3 ;  /* more than we asked for: refused below */
+  if (m.msg_flags & MSG_CTRUNC)
+  {
+    /* more than we asked for: refused below, and nothing of it kept */
+    for (unsigned int i = 0 ; i < *nfds ; i++) close(fds[i]) ;
+    *nfds = 3 ;
+  }
   return r ;
 }
 
@@ -46,7 +53,7 @@ static void await_command (wrapper const *w, int ctl, int fdr, int fdw, char con
 static void await_command (wrapper const *w, int ctl, int fdr, int fdw, char const *const *envp)
 {
   char c ;
-  int fds[2] ;
+  int fds[2] = { -1, -1 } ;
   unsigned int nfds ;
   ssize_t r = read_command(ctl, &c, fds, &nfds) ;
   if (r < 0 && errno != ECONNRESET) strerr_diefsys(UST_EXIT_SYS, "read from the control socket") ;
@@ -55,8 +62,8 @@ static void await_command (wrapper const *w, int ctl, int fdr, int fdw, char con
     if (w->verbosity >= 2) strerr_warn(PROG, ": info: the application declined TLS") ;
     _exit(0) ;
   }
-  if (c != 'H')
-    for (unsigned int i = 0 ; i < nfds && i < 2 ; i++) close(fds[i]) ;
+  if (c != 'H' && nfds <= 2)
+    for (unsigned int i = 0 ; i < nfds ; i++) close(fds[i]) ;
   switch (c)
   {
     case 'y' :

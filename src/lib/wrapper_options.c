@@ -19,6 +19,14 @@ static unsigned int uint_arg (char const *s, char const *opt)
   return u ;
 }
 
+/* A descriptor number, as the engine takes it (engine_main.c's fd_arg). */
+static int fd_arg (char const *s, char const *opt)
+{
+  unsigned int u = uint_arg(s, opt) ;
+  if (u > UST_FD_MAX) strerr_dief(UST_EXIT_USAGE, opt, " is not a descriptor number: ", s) ;
+  return (int)u ;
+}
+
 void wrapper_defaults (wrapper *w, tlsconf_role role)
 {
   w->role = role ;
@@ -56,8 +64,8 @@ int wrapper_options (wrapper *w, int argc, char const *const *argv, tlsconf_role
         add(w, "-k", usage) ; add(w, l.arg, usage) ; break ;
       case 'g' : w->grace_ms = uint_arg(l.arg, "-g") ; break ;
       case 'v' : w->verbosity = uint_arg(l.arg, "-v") ; add(w, "-v", usage) ; add(w, l.arg, usage) ; break ;
-      case '6' : w->netr = (int)uint_arg(l.arg, "-6") ; break ;
-      case '7' : w->netw = (int)uint_arg(l.arg, "-7") ; break ;
+      case '6' : w->netr = fd_arg(l.arg, "-6") ; break ;
+      case '7' : w->netw = fd_arg(l.arg, "-7") ; break ;
       default : strerr_dief(UST_EXIT_USAGE, "usage: ", usage) ;
     }
   }
