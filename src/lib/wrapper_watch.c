@@ -13,13 +13,16 @@
 #include "ust.h"
 #include "wrapper.h"
 
-/* Keeps 2 (the log), a and b (moved to 3 and 4); 0 and 1 become /dev/null. */
+/* Keeps 2 (the log), a and b (moved to 3 and 4, the copies above closed
+   with the rest); 0 and 1 become /dev/null. */
 static void keep_only (int *a, int *b)
 {
   int null = open("/dev/null", O_RDWR) ;
   if (null >= 0) { dup2(null, 0) ; dup2(null, 1) ; }
-  if (*a != 3) { dup2(*a, 3) ; *a = 3 ; }
-  if (*b != 4) { dup2(*b, 4) ; *b = 4 ; }
+  /* through copies above 64: a or b may be 3 or 4 already */
+  int ta = fcntl(*a, F_DUPFD, 64), tb = fcntl(*b, F_DUPFD, 64) ;
+  dup2(ta, 3) ; *a = 3 ;
+  dup2(tb, 4) ; *b = 4 ;
 #ifdef SYS_close_range
   if (syscall(SYS_close_range, 5U, ~0U, 0U) == 0) return ;
 #endif
