@@ -1,9 +1,12 @@
 /* proxy_main.c: the process split: the backend keeps the connection's pid, the child proxies. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
+#include <sys/socket.h>
 #include <skalibs/djbunix.h>
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
@@ -54,6 +57,32 @@ static void log_summary (proxy const *p, int code)
 /* The session is over, whoever ended it: nothing of it stays open here
    (the client sees the close now; the backend gets EOF, and EPIPE on its
    next write; the controller learns that TLS will not come). */
+/* The proxy ends a cleartext session the client has not ended: its last
+   reply (a 421, a BYE) is still in the socket, and a close with unread
+   input would reset the connection and destroy it in flight. So: FIN
+   first, then read and drop what the client still sends, until its EOF,
+   PROXY_LINGER_MS or PROXY_LINGER_MAX bytes. */
+static void linger (void)
+{
+  char buf[8192] ;
+  size_t total = 0 ;
+  struct timespec t0, t ;
+  if (shutdown(1, SHUT_WR) < 0) return ;  /* not a socket: nothing to reset */
+  clock_gettime(CLOCK_MONOTONIC, &t0) ;
+  while (total < PROXY_LINGER_MAX)
+  {
+    struct pollfd x = { .fd = 0, .events = POLLIN } ;
+    long left ;
+    ssize_t r ;
+    clock_gettime(CLOCK_MONOTONIC, &t) ;
+    left = PROXY_LINGER_MS - ((long)(t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000) ;
+    if (left <= 0 || poll(&x, 1, (int)left) <= 0) break ;
+    r = read(0, buf, sizeof buf) ;
+    if (r <= 0) break ;
+    total += (size_t)r ;
+  }
+}
+
 static void close_session (proxy *p)
 {
   if (p->bin >= 0) close(p->bin) ;
@@ -64,9 +93,10 @@ static void close_session (proxy *p)
     if (p->cin > 1) close(p->cin) ;
     if (p->cout > 1) close(p->cout) ;
   }
+  else if (!p->client_eof) linger() ;
+  ucspitls_decline(&p->u) ;
   proxy_drop_socket() ;
   p->cin = p->cout = -1 ;
-  ucspitls_decline(&p->u) ;
 }
 
 /* ... and the backend, which holds the connection's pid (and its tcpserver

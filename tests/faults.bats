@@ -598,3 +598,29 @@ got, took = c.eof(5)'
   assert_equal "$(exit_of pop3d-starttls)" 98
   [ ! -s "$FAKE_LOG" ]
 }
+
+# The proxy ends a cleartext session while the client is still sending: a
+# close with unread input would reset the connection and destroy the last
+# reply in flight (ECONNRESET instead of the BYE). 300 KB follow the
+# STARTTLS: more than the proxy reads before it answers.
+@test "faults: the proxy's last reply survives a client that keeps sending (FIN, then the rest is read and dropped, no reset)" {
+  proxy_server imapd-starttls fake-imapd.py
+  run tagged timeout 30 "$PY" -c "
+import socket, time
+s = socket.create_connection(('127.0.0.1', $PORT))
+s.recv(1000)
+s.sendall(b'a STARTTLS\r\n' + b'x' * 300000)
+time.sleep(0.5)
+out = b''
+try:
+    while True:
+        d = s.recv(65536)
+        if not d: break
+        out += d
+    print('EOF', out.decode().strip())
+except ConnectionResetError:
+    print('RESET', out.decode().strip())"
+  echo "$output"
+  assert_success
+  assert_output "EOF * BYE STARTTLS must be the last command of a pipeline"
+}
