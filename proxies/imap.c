@@ -250,15 +250,25 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
     {
       uint64_t n ;
       int sync ;
+      char const *why = word_is(cmd, clen, "LOGIN") ? "LOGIN is disabled until STARTTLS"
+        : word_is(cmd, clen, "AUTHENTICATE") ? "AUTHENTICATE is disabled until STARTTLS"
+        : "Only CAPABILITY, NOOP, LOGOUT, ID and STARTTLS until STARTTLS" ;
       if (literal_at_end(line, len, &n, &sync) && !sync)
       {
         /* its literal is on its way and would be read as commands: end here */
-        proxy_say(p, "* BYE LOGIN is disabled until STARTTLS\r\n") ;
+        proxy_say(p, "* BYE ") ;
+        proxy_say(p, why) ;
+        proxy_say(p, "\r\n") ;
         proxy_close(p) ;
         return PROXY_TAKEN ;
       }
       proxy_log(p, 2, "command refused before STARTTLS (-T)", 0, 0) ;
-      return answer(p, tag_ok(tag) ? tag : "*", "NO [PRIVACYREQUIRED] LOGIN is disabled until STARTTLS") ;
+      if (proxy_pending(p)) return PROXY_WAIT ;
+      proxy_say(p, tag_ok(tag) ? tag : "*") ;
+      proxy_say(p, " NO [PRIVACYREQUIRED] ") ;
+      proxy_say(p, why) ;
+      proxy_say(p, "\r\n") ;
+      return PROXY_TAKEN ;
     }
     /* credentials in cleartext, or a line some server would frame
        otherwise: the session is committed to cleartext */
@@ -280,21 +290,15 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
   return forward(p, line, len, tag, 1) ;
 }
 
-/* -v 2 traces each command by its name only: arguments may hold credentials. */
 static proxy_verdict client_line (proxy *p, char const *line, size_t len)
 {
-  int fresh = ST(p).client_raw == RAW_NONE && !ST(p).client_cont ;
-  proxy_verdict v = handle_line(p, line, len) ;
-  if (v == PROXY_TAKEN && fresh)
+  if (ST(p).client_raw == RAW_NONE && !ST(p).client_cont)
   {
-    char word[24] ;
-    size_t i = 0, n = 0 ;
-    while (i < len && line[i] != ' ') i++ ;
-    while (++i < len && n + 1 < sizeof(word) && line[i] > ' ' && line[i] < 0x7f) word[n++] = line[i] ;
-    word[n] = 0 ;
-    proxy_log(p, 2, proxy_tls_active(p) ? "command in TLS: " : "command: ", word, 0) ;
+    size_t t = 0 ;
+    while (t < len && line[t] != ' ') t++ ;
+    proxy_trace(p, line, len, t + 1) ;
   }
-  return v ;
+  return handle_line(p, line, len) ;
 }
 
 static proxy_verdict client_bad_line (proxy *p, proxy_badline why, char const *line, size_t len)
@@ -466,6 +470,11 @@ static void backend_line (proxy *p, char const *line, size_t len)
   if (!piece && literal_at_end(line, len, &n, &sync)) { proxy_backend_literal(p, n) ; ST(p).backend_cont = 1 ; }
 }
 
+static void backend_gone (proxy *p)
+{
+  proxy_say(p, "* BYE Service not available\r\n") ;
+}
+
 static void idle_timeout (proxy *p)
 {
   proxy_say(p, "* BYE Idle timeout, closing connection\r\n") ;
@@ -492,6 +501,7 @@ void imap_protocol (proxy_protocol *proto, size_t line_max)
   proto->client_stream = 0 ;
   proto->backend_line = backend_line ;
   proto->idle_timeout = idle_timeout ;
+  proto->backend_gone = backend_gone ;
   proto->tls_started = 0 ;
   proto->start = start ;
   proto->finish = finish ;

@@ -126,17 +126,8 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
 
 static proxy_verdict client_line (proxy *p, char const *line, size_t len)
 {
-  int fresh = !ST(p).auth_raw ;
-  proxy_verdict v = handle_line(p, line, len) ;
-  if (v == PROXY_TAKEN && fresh)
-  {
-    char verb[8] ;
-    size_t n = 0 ;
-    while (n < len && n + 1 < sizeof(verb) && line[n] > ' ' && line[n] < 0x7f) { verb[n] = line[n] ; n++ ; }
-    verb[n] = 0 ;
-    proxy_log(p, 2, proxy_tls_active(p) ? "command in TLS: " : "command: ", verb, 0) ;
-  }
-  return v ;
+  if (!ST(p).auth_raw) proxy_trace(p, line, len, 0) ;
+  return handle_line(p, line, len) ;
 }
 
 static proxy_verdict client_bad_line (proxy *p, proxy_badline why, char const *line, size_t len)
@@ -252,6 +243,11 @@ static void backend_line (proxy *p, char const *line, size_t len)
   proxy_reply_done(p) ;
 }
 
+static void backend_gone (proxy *p)
+{
+  proxy_say(p, "-ERR Service not available\r\n") ;
+}
+
 static void idle_timeout (proxy *p)
 {
   proxy_say(p, "-ERR Idle timeout, closing connection\r\n") ;
@@ -277,6 +273,7 @@ void pop3_protocol (proxy_protocol *proto, size_t line_max)
   proto->client_stream = 0 ;
   proto->backend_line = backend_line ;
   proto->idle_timeout = idle_timeout ;
+  proto->backend_gone = backend_gone ;
   proto->tls_started = 0 ;
   proto->start = start ;
   proto->finish = finish ;

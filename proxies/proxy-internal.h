@@ -48,6 +48,8 @@ struct proxy_s {
   int discarding ;                   /* dropping the rest of an overlong client line */
   int client_held ;
   int client_eof, backend_eof ;
+  int backend_spoke ;                /* a byte came from the backend */
+  int backend_midline ;              /* its last byte so far ended no line */
   int closing ;                      /* flush to the client, then end */
   int exitcode ;
   pid_t backend_pid ;                /* our parent: the backend keeps the connection's pid */
@@ -64,6 +66,7 @@ struct proxy_s {
   ucspitls u ;
   tlsinfo info ;
   unsigned int commands, injections ;
+  unsigned int traced ;              /* commands + 1 once the line being handled was traced */
 } ;
 
 /* proxy_frame.c: framing and dispatch over what was read, no descriptors. */

@@ -64,6 +64,9 @@ typedef struct proxy_protocol_s {
 
   /* The idle deadline passed: queue a goodbye; the framework flushes it and ends. */
   void (*idle_timeout) (proxy *p) ;
+  /* The backend ended while the client awaited a reply: queue the
+     protocol's "service not available"; the framework flushes it and ends. */
+  void (*backend_gone) (proxy *p) ;
 
   /* Called once before the session starts (e.g. to expect a greeting). May be NULL. */
   void (*start) (proxy *p) ;
@@ -224,6 +227,12 @@ extern void proxy_decline (proxy *p) ;
 
 /* Ends the session once what is queued for the client is written. */
 extern void proxy_close (proxy *p) ;
+
+/* -v 2's trace of a command, before what is done with it: "command: " (or
+   "command in TLS: ") and the line's word at skip (IMAP: after the tag),
+   never its arguments, which may hold credentials. Once per line, however
+   often the protocol is offered it again (PROXY_WAIT). */
+extern void proxy_trace (proxy *p, char const *line, size_t len, size_t skip) ;
 
 /* Logging: one line, "prog: info: " + the parts, when verbosity >= level. */
 extern void proxy_log (proxy const *p, unsigned int level, char const *a, char const *b, char const *c) ;

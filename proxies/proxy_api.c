@@ -107,6 +107,17 @@ void proxy_decline (proxy *p)
   proxy_log(p, 2, "the client goes on in cleartext: TLS declined", 0, 0) ;
 }
 
+void proxy_trace (proxy *p, char const *line, size_t len, size_t skip)
+{
+  char word[24] ;
+  size_t n = 0 ;
+  if (p->o->verbosity < 2 || p->traced == p->commands + 1) return ;
+  p->traced = p->commands + 1 ;  /* p->commands counts the lines taken so far */
+  while (skip < len && n + 1 < sizeof(word) && line[skip] > ' ' && line[skip] < 0x7f) word[n++] = line[skip++] ;
+  word[n] = 0 ;
+  proxy_log(p, 2, proxy_tls_active(p) ? "command in TLS: " : "command: ", word, 0) ;
+}
+
 void proxy_close (proxy *p) { p->closing = 1 ; }
 
 void proxy_note_injection (proxy *p) { p->injections++ ; }

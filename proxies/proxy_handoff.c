@@ -17,6 +17,14 @@ void proxy_drop_socket (void)
   if (fd > 1) close(fd) ;
 }
 
+/* The engine ended without a session (it logs why: EPIPE), or the
+   controller could not be told. */
+static void handoff_failed (void)
+{
+  if (errno == EPIPE) strerr_warn(PROG, ": fatal: ", "TLS handshake failed: the engine ended without a session (its own line says why)") ;
+  else strerr_warnsys(PROG, ": fatal: ", "TLS handshake failed or the controller is gone") ;
+}
+
 /* Whether the engine can take the backend's pipes and the proxy leave: the
    controller offers it, the operator did not say -d, the backend never
    advertised TLS itself (nothing will need filtering), and nothing is in
@@ -45,7 +53,7 @@ int proxy_handoff (proxy *p)
   {
     if (ucspitls_handoff(&p->u, net, 2, p->bin, p->bout, &p->info, ms) < 0)
     {
-      strerr_warnsys(PROG, ": fatal: ", "TLS handshake failed or the controller is gone") ;
+      handoff_failed() ;
       return -1 ;
     }
     /* The engine now reads and writes the backend's pipes: ours go, and so do we. */
@@ -60,7 +68,7 @@ int proxy_handoff (proxy *p)
   }
   if (ucspitls_start(&p->u, net, 2, &p->info, ms) < 0)
   {
-    strerr_warnsys(PROG, ": fatal: ", "TLS handshake failed or the controller is gone") ;
+    handoff_failed() ;
     return -1 ;
   }
   /* From now on the client is the engine, over pipes; the proxy keeps no copy of the socket. */

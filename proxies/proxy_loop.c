@@ -75,6 +75,18 @@ int proxy_loop (proxy *p)
       deadline_in(&deadline, p->o->idle_ms) ;
       continue ;
     }
+    if (p->backend_eof && !p->closing && proxy_pending(p) && p->tls != TLS_STARTING && p->bbuf.start == p->bbuf.end && !p->backend_midline)
+    {
+      /* The client waits for a reply that will not come: it is told so, not
+         left with a bare EOF (but never after half a line: that would make
+         one garbled line of two). Before any byte of the backend, it could
+         not start (or died at once): a system failure, exit 111. */
+      proxy_log(p, 1, p->backend_spoke ? "the backend ended with replies due" : "the backend ended before its greeting (could it start?)", 0, 0) ;
+      if (p->proto->backend_gone) p->proto->backend_gone(p) ;
+      p->closing = 1 ;
+      p->exitcode = p->backend_spoke ? UST_EXIT_OK : UST_EXIT_SYS ;
+      continue ;
+    }
     if (proxy_session_over(p)) return p->exitcode ;
 
     if (proxy_client_wanted(p)) { ci = n ; x[n].fd = p->cin ; x[n++].events = IOPAUSE_READ ; }
@@ -105,7 +117,7 @@ int proxy_loop (proxy *p)
            ends the backend at once). */
         proxy_log(p, 1, "the backend did not end within -g after the client left", 0, 0) ;
         p->grace_spent = 1 ;
-        return UST_EXIT_IDLE ;
+        return p->exitcode ;  /* the client ended the session: no fault of its */
       }
       if (p->closing || p->tls == TLS_STARTING) return UST_EXIT_IDLE ;
       proxy_log(p, 1, line_timed == 2 ? "idle timeout: a command line still incomplete after the idle time" : "idle timeout", 0, 0) ;
@@ -138,6 +150,7 @@ int proxy_loop (proxy *p)
     if (bi >= 0 && x[bi].revents)
     {
       int got = fill(p->bin, &p->bbuf) ;
+      if (got > 0) { p->backend_spoke = 1 ; p->backend_midline = p->bbuf.data[p->bbuf.end - 1] != '\n' ; }
       if (got > 0 && !p->client_eof) deadline_in(&deadline, p->o->idle_ms) ;
       if (got < 0) p->backend_eof = 1 ;
     }

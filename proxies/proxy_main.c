@@ -42,7 +42,8 @@ static void log_summary (proxy const *p, int code)
 {
   char nums[64], codes[UINT_FMT + 16] ;
   char const *mode = p->tls == TLS_ACTIVE ? "tls " : p->tls == TLS_DECLINED ? "cleartext (TLS declined)" :
-    p->tls == TLS_UNAVAILABLE ? "cleartext (TLS not available)" : "cleartext" ;
+    p->tls == TLS_UNAVAILABLE ? "cleartext (TLS not available)" :
+    p->tls == TLS_STARTING ? "STARTTLS accepted, no TLS session (the handshake failed)" : "cleartext" ;
   size_t k = 0 ;
   if (p->o->verbosity < 1) return ;
   memcpy(nums, "; injection attempts: ", 22) ; k = 22 ;
@@ -126,6 +127,7 @@ int proxy_main (proxy_protocol const *proto, proxy_options const *o, char const 
   if (p->tls == TLS_UNAVAILABLE && errno != ENOENT)
     strerr_warn(PROG, ": warning: ", "ignoring invalid SSLCTLFD/SSLREADFD/SSLWRITEFD: TLS is not available") ;
   if (pipecoe(tob) < 0 || pipecoe(fromb) < 0) strerr_diefsys(UST_EXIT_SYS, "pipe") ;
+  p->backend_pid = getpid() ;  /* the backend's after the exec below: known before the fork, never guessed after */
   pid = fork() ;
   if (pid < 0) strerr_diefsys(UST_EXIT_SYS, "fork") ;
   if (pid)
@@ -137,8 +139,10 @@ int proxy_main (proxy_protocol const *proto, proxy_options const *o, char const 
   /* A reader that left must show up as EPIPE, not kill us with replies still due.
      Only here: the backend keeps the disposition it was started with. */
   signal(SIGPIPE, SIG_IGN) ;
-  p->backend_pid = getppid() ;
-  p->backend_pidfd = ust_pidfd_open((int)p->backend_pid) ;
+  /* a pidfd only while it is surely the backend (our parent): one that
+     could not exec may be gone already, and its pid another's */
+  p->backend_pidfd = getppid() == p->backend_pid ? ust_pidfd_open((int)p->backend_pid) : -1 ;
+  if (p->backend_pidfd >= 0 && getppid() != p->backend_pid) { close(p->backend_pidfd) ; p->backend_pidfd = -1 ; }
   p->cin = 0 ; p->cout = 1 ;
   p->bin = fromb[0] ; p->bout = tob[1] ;
   if (ndelay_on(0) < 0 || ndelay_on(1) < 0 || ndelay_on(p->bin) < 0 || ndelay_on(p->bout) < 0)

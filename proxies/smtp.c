@@ -131,16 +131,6 @@ static int allowed_before_tls (char const *line, size_t len)
   return 0 ;
 }
 
-/* -v 2 traces each command by its verb only: arguments may hold credentials. */
-static void trace (proxy *p, char const *line, size_t len)
-{
-  char verb[16] ;
-  size_t n = 0 ;
-  while (n < len && n + 1 < sizeof(verb) && line[n] > ' ' && line[n] < 0x7f) { verb[n] = line[n] ; n++ ; }
-  verb[n] = 0 ;
-  proxy_log(p, 2, proxy_tls_active(p) ? "command in TLS: " : "command: ", verb, 0) ;
-}
-
 /* Everything but a mail transaction's verbs counts against JUNK_MAX: a
    keep-alive loop (NOOP, RSET, HELP, refused commands...) would otherwise
    hold the session and its backend for ever. MAIL starts the count again. */
@@ -250,12 +240,13 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
 static proxy_verdict client_line (proxy *p, char const *line, size_t len)
 {
   int sasl = ST(p).sasl ;
-  proxy_verdict v = handle_line(p, line, len) ;
+  proxy_verdict v ;
+  if (!sasl) proxy_trace(p, line, len, 0) ;
+  v = handle_line(p, line, len) ;
   if (v != PROXY_TAKEN) return v ;
   if (sasl) proxy_log(p, 2, "SASL response (not shown)", 0, 0) ;
   else
   {
-    trace(p, line, len) ;
     if (is_verb(line, len, "MAIL")) ST(p).junk = 0 ;
     else if (is_junk(line, len)) ST(p).junk++ ;
   }
@@ -532,6 +523,11 @@ static void backend_line (proxy *p, char const *line, size_t len)
   }
 }
 
+static void backend_gone (proxy *p)
+{
+  proxy_say(p, "421 4.3.2 Service not available, closing connection\r\n") ;
+}
+
 static void idle_timeout (proxy *p)
 {
   proxy_say(p, "421 4.4.2 Idle timeout, closing connection\r\n") ;
@@ -564,6 +560,7 @@ void smtp_protocol (proxy_protocol *proto, size_t line_max)
   proto->client_stream = client_stream ;
   proto->backend_line = backend_line ;
   proto->idle_timeout = idle_timeout ;
+  proto->backend_gone = backend_gone ;
   proto->tls_started = tls_started ;
   proto->start = start ;
   proto->finish = finish ;

@@ -233,7 +233,7 @@ print(until_tag(c, "c").strip().split("\n")[-1])
 imap_victim(c, "d")'
     echo "$output"; cat "$TRACE"
     assert_success
-    assert_line "c NO [PRIVACYREQUIRED] LOGIN is disabled until STARTTLS"
+    assert_line "c NO [PRIVACYREQUIRED] Only CAPABILITY, NOOP, LOGOUT, ID and STARTTLS until STARTTLS"
     assert_line "VICTIM-OK"
     run grep -c -e attacker -e IDLE -e APPEND "$TRACE"
     assert_output 0
@@ -248,7 +248,7 @@ print(c.line().strip())
 print(c.closed())'
     echo "$output"; cat "$TRACE"
     assert_success
-    assert_line --index 1 "* BYE LOGIN is disabled until STARTTLS"
+    assert_line --index 1 "* BYE Only CAPABILITY, NOOP, LOGOUT, ID and STARTTLS until STARTTLS"
     assert_line --index 2 True
     run grep -c -e attacker -e IDLE -e APPEND "$TRACE"
     assert_output 0
@@ -309,9 +309,9 @@ print(until_tag(c, "c").strip())
 imap_victim(c, "d")'
   echo "$output"; cat "$TRACE"
   assert_success
-  assert_line --index 0 "a NO [PRIVACYREQUIRED] LOGIN is disabled until STARTTLS"
-  assert_line --index 1 "b NO [PRIVACYREQUIRED] LOGIN is disabled until STARTTLS"
-  assert_line --index 2 "c NO [PRIVACYREQUIRED] LOGIN is disabled until STARTTLS"
+  assert_line --index 0 "a NO [PRIVACYREQUIRED] Only CAPABILITY, NOOP, LOGOUT, ID and STARTTLS until STARTTLS"
+  assert_line --index 1 "b NO [PRIVACYREQUIRED] Only CAPABILITY, NOOP, LOGOUT, ID and STARTTLS until STARTTLS"
+  assert_line --index 2 "c NO [PRIVACYREQUIRED] Only CAPABILITY, NOOP, LOGOUT, ID and STARTTLS until STARTTLS"
   assert_line "VICTIM-OK"
   run grep -c -e attacker -e CAPABILITY "$TRACE"
   assert_output 0
@@ -339,7 +339,7 @@ print(c.line().strip())
 print(c.closed())'
   echo "$output"; cat "$TRACE"
   assert_success
-  assert_line --index 0 "* BYE LOGIN is disabled until STARTTLS"
+  assert_line --index 0 "* BYE Only CAPABILITY, NOOP, LOGOUT, ID and STARTTLS until STARTTLS"
   assert_line --index 1 True
   run grep -c -e attacker -e CAPABILITY "$TRACE"
   assert_output 0

@@ -251,25 +251,25 @@ c.abort()'
 
 # ------------------------------------------------------------------ the backend fails
 
-@test "faults: backend exits before its greeting: the client is closed on at once, nothing else is said" {
+@test "faults: backend exits before its greeting: the client is told at once (421), the proxy exits 111" {
   FAULT=exit:GREETING fault_server
   fc '
 got, took = c.eof(5)
-assert got == b"", got
+assert got == b"421 4.3.2 Service not available, closing connection\r\n", got
 assert took < 2, took'
   the_end 5
-  assert_equal "$(exit_of smtpd-starttls)" 0
+  assert_equal "$(exit_of smtpd-starttls)" 111
   assert_equal "$(exit_of ucspitlsd)" 0
 }
 
-@test "faults: backend crashes (SIGKILL) before its greeting: the client is closed on, everything ends" {
+@test "faults: backend crashes (SIGKILL) before its greeting: the client is told (421) and closed on, everything ends" {
   FAULT=kill:GREETING fault_server
   fc '
 got, took = c.eof(5)
-assert got == b"" and took < 2, (got, took)'
+assert got == b"421 4.3.2 Service not available, closing connection\r\n" and took < 2, (got, took)'
   the_end 5
   assert_equal "$(backend_status)" 9
-  assert_equal "$(exit_of smtpd-starttls)" 0
+  assert_equal "$(exit_of smtpd-starttls)" 111
   assert_equal "$(exit_of ucspitlsd)" 0
 }
 
@@ -318,13 +318,13 @@ except (ssl.SSLError, OSError):
   backend_got 'EHLO x\r\nRSET\r\n'
 }
 
-@test "faults: backend crashes mid-session inside TLS: the client gets EOF, engine and proxy exit 0" {
+@test "faults: backend crashes mid-session inside TLS: the client gets 421 then EOF, engine and proxy exit 0" {
   FAULT=kill:MAIL fault_server
   fc '
 c.reply(); c.cmd("EHLO x"); c.starttls(); c.cmd("EHLO y")
 c.send("MAIL FROM:<a@b>\r\n")
 got, took = c.eof(5)
-assert got == b"", got
+assert got == b"421 4.3.2 Service not available, closing connection\r\n", got
 assert took < 3, took'
   the_end 5
   assert_equal "$(backend_status)" 9
@@ -344,13 +344,13 @@ assert took < 3, took'
   assert_equal "$(backend_status)" 9
 }
 
-@test "faults: backend exits mid-session in cleartext: the client gets EOF, everything ends" {
+@test "faults: backend exits mid-session in cleartext: the client gets 421 then EOF, everything ends" {
   FAULT=exit:MAIL fault_server
   fc '
 c.reply(); c.cmd("EHLO x")
 c.send("MAIL FROM:<a@b>\r\n")
 got, took = c.eof(5)
-assert got == b"" and took < 2, (got, took)'
+assert got == b"421 4.3.2 Service not available, closing connection\r\n" and took < 2, (got, took)'
   the_end 5
   assert_equal "$(backend_status)" 0
   assert_equal "$(exit_of smtpd-starttls)" 0
@@ -623,4 +623,34 @@ except ConnectionResetError:
   echo "$output"
   assert_success
   assert_output "EOF * BYE STARTTLS must be the last command of a pipeline"
+}
+
+@test "faults: a backend that cannot start: the client gets 421 (not a bare EOF), and the log says so with exit code 111" {
+  start_server CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" -- "$UST_BIN/ucspitlsd" -- "$UST_BIN/smtpd-starttls" -- "$T/no-such-server"
+  run py 'print(c.reply().strip()); print(c.closed())'
+  echo "$output"
+  assert_success
+  assert_line --index 0 "421 4.3.2 Service not available, closing connection"
+  assert_line --index 1 True
+  wait_grep 'session ended: cleartext.*; exit code 111' "$SERVER_LOG" 10
+  grep -q "the backend ended before its greeting" "$SERVER_LOG"
+}
+
+@test "faults: the log tells a failed handshake after STARTTLS from a cleartext session, and traces each command before what was done with it" {
+  proxy_server imapd-starttls fake-imapd.py
+  run py 'c.line(); c.send(b"a STARTTLS\r\n"); until_tag(c, "a"); c.send(b"\x16\x03\x01\x00\x05hello"); c.s.close()'
+  assert_success
+  wait_grep 'session ended: STARTTLS accepted, no TLS session \(the handshake failed\); exit code 98' "$SERVER_LOG" 10
+  grep -q 'TLS handshake failed: the engine ended without a session' "$SERVER_LOG"
+  : > "$SERVER_LOG"
+  # no controller: STARTTLS is refused; the trace comes first
+  start_server FAKE_LOG="$FAKE_LOG" -- "$UST_BIN/imapd-starttls" -v 2 -- "$PY" "$SCRIPTS/fake-imapd.py"
+  run py 'c.line(); c.send(b"a STARTTLS\r\n"); print(until_tag(c, "a").strip()); c.send(b"b LOGOUT\r\n"); until_tag(c, "b")'
+  assert_success
+  assert_line "a NO TLS not available"
+  wait_grep 'session ended' "$SERVER_LOG" 10
+  run grep -n -e 'command: STARTTLS' -e 'STARTTLS refused' "$SERVER_LOG"
+  echo "$output"
+  assert_line --index 0 --partial 'command: STARTTLS'
+  assert_line --index 1 --partial 'STARTTLS refused'
 }

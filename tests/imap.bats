@@ -36,7 +36,7 @@ g = c.line(); assert "STARTTLS LOGINDISABLED]" in g and "AUTH=" not in g, g
 c.send("a0 CAPABILITY\r\n"); r = until_tag(c, "a0"); assert "LOGINDISABLED" in r and "AUTH=" not in r, r
 c.send("a1 LOGIN user secret\r\n"); r = until_tag(c, "a1"); print(r, end="")
 assert r.startswith("a1 NO [PRIVACYREQUIRED]"), r
-c.send("a2 AUTHENTICATE PLAIN\r\n"); r = until_tag(c, "a2"); assert r.startswith("a2 NO"), r
+c.send("a2 AUTHENTICATE PLAIN\r\n"); r = until_tag(c, "a2"); assert r == "a2 NO [PRIVACYREQUIRED] AUTHENTICATE is disabled until STARTTLS\r\n", r
 c.send("a3 LOGIN {4}\r\n"); r = c.line(); assert r.startswith("a3 NO"), r   # no "+": the literal is never sent
 c.send("a4 STARTTLS\r\n"); assert until_tag(c, "a4") == "a4 OK Begin TLS negotiation now\r\n"
 c.starttls(CA)

@@ -57,6 +57,8 @@ $1"
   assert_success
   wait_sessions_gone 10
   grep -q "the backend did not end within -g after the client left" "$SERVER_LOG"
+  # the client ended the session: no idle timeout, no fault
+  grep 'session ended' "$SERVER_LOG" | grep -vq 'exit code'
   : > "$SERVER_LOG"
   STUBBORN=term serve_stubborn "$UST_BIN/ucspitlsd" -- "$UST_BIN/imapd-starttls" -g 1000 -- "${STUBBORN_CMD[@]}"
   run imap 'c.line()'
@@ -71,7 +73,7 @@ $1"
   assert_success
   assert_line "a OK Begin TLS negotiation now"
   wait_sessions_gone 10
-  grep -q "SIGTERM sent" "$SERVER_LOG"
+  wait_grep "SIGTERM sent" "$SERVER_LOG" 10
 }
 
 @test "lifetime: the direct handoff (under ucspitlsd and with -C): once the engine ends, the controller's watch gives the backend -g, then SIGTERM" {

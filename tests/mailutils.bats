@@ -99,7 +99,7 @@ c.send(b'd LOGIN $USER_NAME $USER_PASS\r\n'); print(until_tag(c, 'd').strip().sp
 c.send(b'e LOGOUT\r\n'); until_tag(c, 'e')"
   echo "$output"
   assert_success
-  assert_line --index 0 "a NO [PRIVACYREQUIRED] LOGIN is disabled until STARTTLS"
+  assert_line --index 0 "a NO [PRIVACYREQUIRED] Only CAPABILITY, NOOP, LOGOUT, ID and STARTTLS until STARTTLS"
   assert_line --index 1 "b NO [PRIVACYREQUIRED] LOGIN is disabled until STARTTLS"
   assert_line --index 2 "c OK Begin TLS negotiation now"
   assert_line --index 3 --regexp "^d OK"

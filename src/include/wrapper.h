@@ -25,16 +25,19 @@ typedef struct wrapper_s {
 extern int wrapper_options (wrapper *w, int argc, char const *const *argv, tlsconf_role role, char const *usage) ;
 
 /* Execs the engine ("tlsd-io" or "tlsc-io" per w->role) with the collected
-   options, notif (-d, or -1 for none), and the cleartext fds fdr fdw.
+   options, notif (-d, or -1 for none), and the cleartext fds fdr fdw,
+   after forking the watch of the application app (wrapper_watch_spawn).
    Clears O_NONBLOCK on the network fds first. Never returns: dies 111. */
-extern void wrapper_exec_engine (wrapper const *w, int notif, int fdr, int fdw, char const *const *envp) __attribute__((noreturn)) ;
+extern void wrapper_exec_engine (wrapper const *w, int app, int notif, int fdr, int fdw, char const *const *envp) __attribute__((noreturn)) ;
 
-/* Server role: forks the watch of the application (our parent): once the
+/* Server role: forks the watch of the application (app, our parent's pid
+   taken before the fork that made us; if our parent is another process
+   now, the application is gone and nothing is watched): once the
    engine (this process, after its exec) is gone, the application has
    w->grace_ms to end, then SIGTERM, then SIGKILL (ust_end_process). The
    watch holds no descriptor of the session. Nothing in the client role:
    there the application is the user's program, whose life is its own. */
-extern void wrapper_watch_spawn (wrapper const *w) ;
+extern void wrapper_watch_spawn (wrapper const *w, int app) ;
 
 /* Builds prog's environment into out (max entries, NULL included): envp
    minus the TLS configuration variables unless w->keep_tls_vars and minus

@@ -49,8 +49,8 @@ static ssize_t read_command (int ctl, char *c, int *fds, unsigned int *nfds)
 }
 
 /* The controller child: waits for the application's one command byte. */
-static void await_command (wrapper const *w, int ctl, int fdr, int fdw, char const *const *envp) __attribute__((noreturn)) ;
-static void await_command (wrapper const *w, int ctl, int fdr, int fdw, char const *const *envp)
+static void await_command (wrapper const *w, int app, int ctl, int fdr, int fdw, char const *const *envp) __attribute__((noreturn)) ;
+static void await_command (wrapper const *w, int app, int ctl, int fdr, int fdw, char const *const *envp)
 {
   char c ;
   int fds[2] = { -1, -1 } ;
@@ -68,7 +68,7 @@ static void await_command (wrapper const *w, int ctl, int fdr, int fdw, char con
   {
     case 'y' :
       close(ctl) ;
-      wrapper_exec_engine(w, -1, fdr, fdw, envp) ;
+      wrapper_exec_engine(w, app, -1, fdr, fdw, envp) ;
     case 'H' :
       /* The direct handoff: the engine relays with the application's own
          descriptors (e.g. its backend's pipes) instead of ours. */
@@ -80,7 +80,7 @@ static void await_command (wrapper const *w, int ctl, int fdr, int fdw, char con
       /* fall through */
     case 'Y' :
       if (uncoe(ctl) < 0) strerr_diefsys(UST_EXIT_SYS, "fcntl") ;
-      wrapper_exec_engine(w, ctl, fdr, fdw, envp) ;
+      wrapper_exec_engine(w, app, ctl, fdr, fdw, envp) ;
     default :
     {
       static char const hex[] = "0123456789abcdef" ;
@@ -92,17 +92,18 @@ static void await_command (wrapper const *w, int ctl, int fdr, int fdw, char con
 
 void wrapper_controller_spawn (wrapper const *w, char const *const *envp, int fds[3])
 {
-  int toeng[2], fromeng[2], ctl[2] ;
+  int toeng[2], fromeng[2], ctl[2], app ;
   pid_t pid ;
   if (pipecoe(toeng) < 0 || pipecoe(fromeng) < 0) strerr_diefsys(UST_EXIT_SYS, "pipe") ;
   if (ipc_pair_coe(ctl) < 0) strerr_diefsys(UST_EXIT_SYS, "socketpair") ;
+  app = (int)getpid() ;  /* the application's, after our exec: known before the fork, never guessed after */
   pid = fork() ;
   if (pid < 0) strerr_diefsys(UST_EXIT_SYS, "fork") ;
   if (!pid)
   {
     close(toeng[1]) ; close(fromeng[0]) ; close(ctl[0]) ;
     if (uncoe(toeng[0]) < 0 || uncoe(fromeng[1]) < 0) strerr_diefsys(UST_EXIT_SYS, "fcntl") ;
-    await_command(w, ctl[1], toeng[0], fromeng[1], envp) ;
+    await_command(w, app, ctl[1], toeng[0], fromeng[1], envp) ;
   }
   close(toeng[0]) ; close(fromeng[1]) ; close(ctl[1]) ;
   if (uncoe(ctl[0]) < 0 || uncoe(fromeng[0]) < 0 || uncoe(toeng[1]) < 0) strerr_diefsys(UST_EXIT_SYS, "fcntl") ;

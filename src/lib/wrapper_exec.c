@@ -8,7 +8,7 @@
 #include "ust.h"
 #include "wrapper.h"
 
-void wrapper_exec_engine (wrapper const *w, int notif, int fdr, int fdw, char const *const *envp)
+void wrapper_exec_engine (wrapper const *w, int app, int notif, int fdr, int fdw, char const *const *envp)
 {
   char const *argv[WRAPPER_ENGINE_ARGS_MAX + 8] ;
   char path[4096] ;
@@ -44,7 +44,7 @@ void wrapper_exec_engine (wrapper const *w, int notif, int fdr, int fdw, char co
   argv[n++] = fds[3] ;
   argv[n++] = fds[4] ;
   argv[n] = 0 ;
-  wrapper_watch_spawn(w) ;
+  wrapper_watch_spawn(w, app) ;
   execve(path, (char *const *)argv, (char *const *)envp) ;
   strerr_diefsys(UST_EXIT_SYS, "exec ", path) ;
 }

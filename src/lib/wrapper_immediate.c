@@ -42,13 +42,14 @@ int wrapper_immediate_main (int argc, char const *const *argv, char const *const
   int toeng[2], fromeng[2], notif[2] ;
   int i = wrapper_options(&w, argc, argv, role, role == TLSCONF_SERVER ? SERVER_USAGE : CLIENT_USAGE) ;
   pid_t pid ;
+  int app = (int)getpid() ;  /* prog's, after our exec */
   if (pipecoe(toeng) < 0 || pipecoe(fromeng) < 0 || pipecoe(notif) < 0) strerr_diefsys(UST_EXIT_SYS, "pipe") ;
   pid = fork() ;
   if (pid < 0) strerr_diefsys(UST_EXIT_SYS, "fork") ;
   if (!pid)
   {
     if (uncoe(toeng[0]) < 0 || uncoe(fromeng[1]) < 0 || uncoe(notif[1]) < 0) strerr_diefsys(UST_EXIT_SYS, "fcntl") ;
-    wrapper_exec_engine(&w, notif[1], toeng[0], fromeng[1], envp) ;
+    wrapper_exec_engine(&w, app, notif[1], toeng[0], fromeng[1], envp) ;
   }
   close(toeng[0]) ; close(fromeng[1]) ; close(notif[1]) ;
   {

@@ -29,13 +29,16 @@ static void keep_only (int *a, int *b)
   for (int fd = 5 ; fd < 65536 ; fd++) close(fd) ;
 }
 
-void wrapper_watch_spawn (wrapper const *w)
+void wrapper_watch_spawn (wrapper const *w, int app)
 {
-  int app = (int)getppid(), appfd, selffd ;
+  int appfd, selffd ;
   pid_t pid ;
-  if (w->role != TLSCONF_SERVER || app <= 1) return ;
+  /* getppid is not the application once it has died (a subreaper, init):
+     never watch, let alone signal, a process that is not ours */
+  if (w->role != TLSCONF_SERVER || (int)getppid() != app) return ;
   appfd = ust_pidfd_open(app) ;
   if (appfd < 0) return ;  /* Linux < 5.3: the proxies still end their backends */
+  if ((int)getppid() != app) { close(appfd) ; return ; }  /* it died meanwhile: the pid may be another's */
   selffd = ust_pidfd_open((int)getpid()) ;
   if (selffd < 0) { close(appfd) ; return ; }
   pid = fork() ;
