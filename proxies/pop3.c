@@ -65,8 +65,9 @@ static proxy_verdict answer (proxy *p, char const *reply)
 }
 
 /* STLS is decided by the framework (proxy_tls_request); these are its POP3
-   words. No probe: POP3 has no command that every server accepts in every
-   state, so the count of replies (with the framing rules) is the proof. */
+   words. No probe: POP3 replies carry no tag, so the reply to a command of
+   our own could not be told from a stale one; the allow-list before TLS
+   and the count of replies are the proof. */
 static void tls_answer (proxy *p, proxy_tls_answer what)
 {
   static char const *const text[] = {
