@@ -29,7 +29,7 @@ load_server() {
   portfile=$(mktemp "$T/port.XXXXXX")
   env CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" SINK_DIR="$SINK" UST_TAG="$UST_TAG" \
     "$HB/closefds" tcpserver -1 -R -H -l0 -c $((LOAD_N + 100)) -b $((LOAD_N + 100)) 127.0.0.1 0 \
-    "$UST_BIN/ucspitlsd" -K 30000 -- "$UST_BIN/smtpd-starttls" -v 0 -t 60000 -- "$PY" -S -E "$SCRIPTS/sink-smtpd.py" \
+    "$UST_BIN/ucspitlsd" -K 120000 -- "$UST_BIN/smtpd-starttls" -v 0 -t 300000 -- "$PY" -S -E "$SCRIPTS/sink-smtpd.py" \
     >"$portfile" 2>>"$SERVER_LOG" </dev/null &
   SERVER_PIDS+=("$!")
   wait_file "$portfile" 10 || return 1
@@ -39,14 +39,19 @@ load_server() {
 @test "load: $LOAD_N concurrent sessions, STARTTLS and cleartext mixed: every message byte-exact, every 221 read, nothing left" {
   load_server
   start=$SECONDS
-  run tagged timeout 90 "$PY" "$SCRIPTS/loadgen.py" --port "$PORT" --ca "$CERTS/ca.pem" --sink "$SINK" --n "$LOAD_N" --timeout 60
+  # The test is about correctness under concurrency, not speed: a session
+  # that loses a reply hangs, and any deadline catches it. So the deadlines
+  # are generous: on 2 shared cores, 500 handshakes and 500 Python backends
+  # under a sanitizer (or beside a fuzzer) took over a minute; the speed is
+  # make bench's to report.
+  run tagged timeout 300 "$PY" "$SCRIPTS/loadgen.py" --port "$PORT" --ca "$CERTS/ca.pem" --sink "$SINK" --n "$LOAD_N" --timeout 240
   echo "$output"
   echo "took $((SECONDS - start)) s"
   assert_success
   assert_line --partial "sessions $LOAD_N: ok $LOAD_N (tls $((LOAD_N / 2)), cleartext $((LOAD_N / 2))), failed 0; all $LOAD_N open at once: True; messages intact $LOAD_N"
   [ "$(ls "$SINK" | wc -l)" -eq "$LOAD_N" ]
   # every session ends by itself: proxies, engines, controller children, backends
-  wait_sessions_gone 20
+  wait_sessions_gone 60
   # and nothing was logged at -v 0 but errors: there should be none
   ! grep -E 'fatal|warning' "$SERVER_LOG"
 }
