@@ -120,10 +120,10 @@ static int tag_ok (char const *tag)
 static int allowed_before_tls (char const *line, size_t len, char const *tag, char const *cmd, size_t clen)
 {
   static char const *const bare[] = { "CAPABILITY\r\n", "NOOP\r\n", "LOGOUT\r\n", 0 } ;
-  if (!tag_ok(tag) || !proxy_plain_line(line, len, PROXY_PLAIN_QUOTED) || memchr(line, '{', len)) return 0 ;
+  if (!tag_ok(tag) || !proxy_plain_line(line, len, PROXY_PLAIN_WORDS)) return 0 ;
   for (char const *const *w = bare ; *w ; w++)
     if (clen == strlen(*w) && !strncasecmp(cmd, *w, clen)) return 1 ;
-  return clen > 3 && !strncasecmp(cmd, "ID ", 3) ;
+  return 0 ;
 }
 
 /* A local tagged (or untagged, tag "*") answer, after every reply still due. */
@@ -243,6 +243,15 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
   {
     memcpy(ST(p).starttls_tag, tag, t + 1) ;
     return proxy_tls_request(p, args) ;
+  }
+  if (proxy_cleartext_strict(p) && word_is(cmd, clen, "ID") && tag_ok(tag))
+  {
+    /* Answered here: some servers keep what a first ID says (Dovecot's
+       forwarded client address from a trusted proxy, Cyrus's one ID per
+       session), and a man in the middle's would outlive TLS. */
+    if (proxy_pending(p)) return PROXY_WAIT ;
+    proxy_say(p, "* ID NIL\r\n") ;
+    return answer(p, tag, "OK ID completed") ;
   }
   if (proxy_cleartext_strict(p) && !allowed_before_tls(line, len, tag, cmd, clen))
   {

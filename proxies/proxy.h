@@ -203,10 +203,8 @@ extern int proxy_crlf_line (char const *line, size_t len) ;
    It is a CRLF line (proxy_crlf_line) with no other control byte (HT, VT,
    FF... are blanks to some servers and word bytes to others) and no blank
    before its first word. PROXY_PLAIN_WORDS asks more: ASCII only, words
-   separated by one SP, none after the last; PROXY_PLAIN_QUOTED is that with
-   IMAP quoted strings ("..." with \\ and \" escapes, closed) holding any
-   run of SP. */
-typedef enum proxy_plain_e { PROXY_PLAIN_CTL, PROXY_PLAIN_WORDS, PROXY_PLAIN_QUOTED } proxy_plain ;
+   separated by one SP, none after the last. */
+typedef enum proxy_plain_e { PROXY_PLAIN_CTL, PROXY_PLAIN_WORDS } proxy_plain ;
 extern int proxy_plain_line (char const *line, size_t len, proxy_plain how) ;
 
 /* 1 while the framing of the client's cleartext commands matters: TLS is

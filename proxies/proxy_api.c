@@ -149,7 +149,6 @@ int proxy_crlf_line (char const *line, size_t len)
 
 int proxy_plain_line (char const *line, size_t len, proxy_plain how)
 {
-  int q = 0 ;
   if (!proxy_crlf_line(line, len) || line[0] == ' ') return 0 ;
   len -= 2 ;
   for (size_t i = 0 ; i < len ; i++)
@@ -158,15 +157,9 @@ int proxy_plain_line (char const *line, size_t len, proxy_plain how)
     if (c < 0x20 || c == 0x7f) return 0 ;
     if (how == PROXY_PLAIN_CTL) continue ;
     if (c > 0x7f) return 0 ;
-    if (q)
-    {
-      if (c == '"') q = 0 ;
-      else if (c == '\\' && (++i == len || (line[i] != '\\' && line[i] != '"'))) return 0 ;
-    }
-    else if (c == '"' && how == PROXY_PLAIN_QUOTED) q = 1 ;
-    else if (c == ' ' && (i + 1 == len || line[i + 1] == ' ')) return 0 ;
+    if (c == ' ' && (i + 1 == len || line[i + 1] == ' ')) return 0 ;
   }
-  return !q ;
+  return 1 ;
 }
 
 int proxy_cleartext_strict (proxy *p)

@@ -29,7 +29,10 @@ static int own_controller (proxy_protocol const *proto, proxy_options const *o, 
   memset(&conf, 0, sizeof(conf)) ;
   conf.role = TLSCONF_SERVER ;
   conf.snilevel = TLSCONF_SNILEVEL_DEFAULT ;  /* the engine's, which -C runs with */
-  /* what the engine would refuse at STARTTLS is refused now, not after a 220 */
+  /* What can be told without a TLS library is refused now, not after a
+     220: the variables, the files' presence and PEM labels. A key that
+     does not match its certificate, or a corrupt one, only the engine
+     can tell (exit 98 at STARTTLS). */
   if (tlsconf_from_env(&conf, envp, &why) < 0) strerr_dief(UST_EXIT_USAGE, "-C: bad TLS environment: ", why) ;
   if (tlsconf_check_files(&conf, &why) < 0) strerr_dief(UST_EXIT_USAGE, "-C: not a PEM certificate or private key, or unreadable: ", why) ;
   wrapper_defaults(&w, TLSCONF_SERVER) ;

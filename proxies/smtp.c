@@ -124,11 +124,26 @@ static void tls_probe (proxy *p)
   proxy_expect(p, K_TLS_RSET) ;
 }
 
+static int verb_in (char const *line, size_t len, char const *const *verbs)
+{
+  for (; *verbs ; verbs++) if (is_verb(line, len, *verbs)) return 1 ;
+  return 0 ;
+}
+
+/* Under -T, before TLS: what carries neither mail nor credentials. */
 static int allowed_before_tls (char const *line, size_t len)
 {
   static char const *const verbs[] = { "EHLO", "HELO", "NOOP", "RSET", "QUIT", 0 } ;
-  for (char const *const *v = verbs ; *v ; v++) if (is_verb(line, len, *v)) return 1 ;
-  return 0 ;
+  return verb_in(line, len, verbs) ;
+}
+
+/* Without -T, before TLS: what leaves no state behind for the session
+   inside TLS. Anything else (HELO, MAIL, AUTH, XCLIENT, XFORWARD, an
+   unknown verb...) commits the session to cleartext. */
+static int keeps_tls (char const *line, size_t len)
+{
+  static char const *const verbs[] = { "EHLO", "NOOP", "RSET", "QUIT", "HELP", "VRFY", "EXPN", 0 } ;
+  return verb_in(line, len, verbs) ;
 }
 
 /* Everything but a mail transaction's verbs counts against JUNK_MAX: a
@@ -210,8 +225,18 @@ static proxy_verdict handle_line (proxy *p, char const *line, size_t len)
     return PROXY_TAKEN ;
   }
   /* These commit the session to cleartext: the controller's engine is not needed. */
-  if (!proxy_require_tls(p) && (is_verb(line, len, "HELO") || is_verb(line, len, "MAIL") || is_verb(line, len, "AUTH")))
+  if (!proxy_require_tls(p) && proxy_cleartext_strict(p) && !keeps_tls(line, len))
     proxy_decline(p) ;
+  if (proxy_cleartext_strict(p) && len > SMTP_PLAIN_LINE_MAX)
+  {
+    /* A server that cuts a long line (Exim at 16384 bytes, sendmail at
+       2048) runs its rest as another command: before TLS only lines that
+       every server reads whole (RFC 5321's 512 octets) are forwarded. */
+    if (proxy_pending(p)) return PROXY_WAIT ;
+    proxy_log(p, 1, "refused a command line longer than 512 octets before TLS", 0, 0) ;
+    proxy_say(p, "500 5.5.2 Syntax error: line too long\r\n") ;
+    return PROXY_TAKEN ;
+  }
   if (is_verb(line, len, "EHLO") || is_verb(line, len, "HELO")) ST(p).chunking = 0 ;  /* until the reply says */
   if (is_verb(line, len, "EHLO")) forward(p, line, len, K_EHLO) ;
   else if (is_verb(line, len, "AUTH"))

@@ -165,6 +165,26 @@ smtp_victim(c)'
   assert_output 0
 }
 
+@test "desync smtp: before TLS a verb that leaves state behind (XCLIENT, an unknown one) commits the session to cleartext; HELP, VRFY, EXPN do not" {
+  desync_server smtpd-starttls
+  run attack '
+c.reply(); c.cmd("EHLO a")
+print(c.cmd("HELP").strip()); print(c.cmd("VRFY x").strip())
+c.send(b"STARTTLS\r\n")
+smtp_victim(c)'
+  echo "$output"
+  assert_success
+  assert_line "VICTIM-OK"
+  run attack '
+c.reply(); c.cmd("EHLO a")
+print(c.cmd("XCLIENT ADDR=192.0.2.1").strip())
+c.send(b"STARTTLS\r\n")
+smtp_victim(c)'
+  echo "$output"
+  assert_success
+  assert_line "REFUSED 454 4.7.0 TLS not available"
+}
+
 @test "desync smtp: bare LF and CR around a dot in DATA (SMTP smuggling) end no body at a lenient backend, the next command is answered in step" {
   FAKE_MODE=lenientdot desync_server smtpd-starttls
   run attack '
@@ -356,6 +376,21 @@ print(c.closed())'
   assert_success
   assert_line --index 0 "* BYE LOGIN is disabled until STARTTLS"
   assert_line --index 1 True
+}
+
+@test "desync imap: ID before TLS is answered by the proxy (a server may keep what a first ID says), never forwarded" {
+  desync_server imapd-starttls
+  run attack '
+c.line()
+c.send(b"a ID (\"x-originating-ip\" \"192.0.2.1\")\r\n")
+print(until_tag(c, "a").strip())
+imap_victim(c, "d")'
+  echo "$output"; cat "$TRACE"
+  assert_success
+  assert_output --partial "$(printf '* ID NIL\r\na OK ID completed')"
+  assert_line "VICTIM-OK"
+  run grep -c ' ID ' "$TRACE"
+  assert_output 0
 }
 
 @test "desync imap: a tagged reply to a command never forwarded taints the session: STARTTLS refused" {

@@ -135,3 +135,30 @@ c.send(b"c NOOP\r\n"); print(until_tag(c, "c").strip())'
   wait_sessions_gone 10
   [ -z "$(pids_named imap4d)" ]
 }
+
+@test "lifetime: under a descriptor limit of 64 the watch keeps only its own two descriptors and ends nothing early" {
+  serve_stubborn sh -c 'ulimit -n 64; exec "$@"' sh "$UST_BIN/ucspitlsd" -g 1000 -- "$UST_BIN/imapd-starttls" -- "${STUBBORN_CMD[@]}"
+  run imap '
+import os, time
+def watch_fds():
+    tag = ("UST_TAG=" + os.environ["UST_TAG"]).encode()
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if open("/proc/%s/comm" % pid).read().strip() == "ust-watch" and tag in open("/proc/%s/environ" % pid, "rb").read().split(b"\0"):
+                out.append(len(os.listdir("/proc/%s/fd" % pid)))
+        except OSError:
+            pass
+    return out
+c.line(); c.send(b"a STARTTLS\r\n"); until_tag(c, "a"); c.starttls(CA)
+for i in range(4):
+    c.send(b"n%d NOOP\r\n" % i); print(until_tag(c, "n%d" % i).strip()); time.sleep(0.5)
+print("watch fds", watch_fds())'
+  echo "$output"
+  assert_success
+  assert_line "n3 OK done"
+  # 0, 1 and 2, and its two pidfds
+  assert_line "watch fds [5]"
+  run grep -c "SIGTERM sent" "$SERVER_LOG"
+  assert_output 0
+}

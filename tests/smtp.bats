@@ -376,6 +376,26 @@ print(c.cmd("QUIT"), end="")'
   [[ "$output" == "221"* ]]
 }
 
+@test "smtp: a command line longer than 512 octets before TLS never reaches exim4, which cuts lines at 16384 bytes and runs their rest (-T, -l 20000)" {
+  [ -x /usr/sbin/exim4 ] || skip "exim4 not installed"
+  exim_server -T -l 20000
+  run py '
+def hide(cmd): return b"NOOP " + b"x" * 16379 + b"?" + cmd + b"\r\n"
+c.reply(); c.cmd("EHLO attacker")
+c.send(hide(b"MAIL FROM:<a@evil.example>") + hide(b"RCPT TO:<root@exim.test>") + hide(b"DATA"))
+for i in range(3): print(c.reply().strip())
+c.send(b"STARTTLS\r\n"); print(c.reply().strip())
+c.starttls(CA)
+r = c.cmd("EHLO victim"); assert r.startswith("250-") and "354" not in r, r
+print(c.cmd("QUIT").strip())'
+  echo "$output"
+  assert_success
+  assert_line --index 0 "500 5.5.2 Syntax error: line too long"
+  assert_line --index 2 "500 5.5.2 Syntax error: line too long"
+  assert_line --index 3 "220 2.0.0 Ready to start TLS"
+  [ -z "$(ls "$T/exim/maildir/new/")" ]
+}
+
 @test "smtp: the backend never sees the TLS configuration or TLS facts, even when the controller leaves them to the proxy (ucspitlsd -Z, as s6-ucspitlsd does)" {
   start_server CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" TLS_GID=0 \
     "CERTFILE:mail.example.org=$CERTS/mail.pem" "KEYFILE:mail.example.org=$CERTS/mail.key" \

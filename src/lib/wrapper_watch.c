@@ -13,20 +13,34 @@
 #include "ust.h"
 #include "wrapper.h"
 
-/* Keeps 2 (the log), a and b (moved to 3 and 4, the copies above closed
-   with the rest); 0 and 1 become /dev/null. */
-static void keep_only (int *a, int *b)
+static void close_from_to (int from, int to)
 {
-  int null = open("/dev/null", O_RDWR) ;
-  if (null >= 0) { dup2(null, 0) ; dup2(null, 1) ; }
-  /* through copies above 64: a or b may be 3 or 4 already */
-  int ta = fcntl(*a, F_DUPFD, 64), tb = fcntl(*b, F_DUPFD, 64) ;
-  dup2(ta, 3) ; *a = 3 ;
-  dup2(tb, 4) ; *b = 4 ;
+  if (from > to) return ;
 #ifdef SYS_close_range
-  if (syscall(SYS_close_range, 5U, ~0U, 0U) == 0) return ;
+  if (syscall(SYS_close_range, (unsigned int)from, (unsigned int)to, 0U) == 0) return ;
 #endif
-  for (int fd = 5 ; fd < 65536 ; fd++) close(fd) ;
+  {
+    long max = sysconf(_SC_OPEN_MAX) ;
+    if (max < 0 || max > 1048576) max = 1048576 ;
+    for (int fd = from ; fd <= to && fd < max ; fd++) close(fd) ;
+  }
+}
+
+/* Keeps 2 (the log), a and b where they are (both above 2), closes every
+   other descriptor; 0 and 1 become /dev/null. No renumbering: nothing to
+   fail under a low descriptor limit. */
+static void keep_only (int a, int b)
+{
+  int lo = a < b ? a : b, hi = a < b ? b : a ;
+  int null = open("/dev/null", O_RDWR) ;
+  if (null >= 0)
+  {
+    dup2(null, 0) ; dup2(null, 1) ;
+    if (null > 2 && null != a && null != b) close(null) ;
+  }
+  close_from_to(3, lo - 1) ;
+  close_from_to(lo + 1, hi - 1) ;
+  close_from_to(hi + 1, 0x7fffffff) ;
 }
 
 void wrapper_watch_spawn (wrapper const *w, int app)
@@ -41,6 +55,7 @@ void wrapper_watch_spawn (wrapper const *w, int app)
   if ((int)getppid() != app) { close(appfd) ; return ; }  /* it died meanwhile: the pid may be another's */
   selffd = ust_pidfd_open((int)getpid()) ;
   if (selffd < 0) { close(appfd) ; return ; }
+  if (appfd < 3 || selffd < 3) { close(appfd) ; close(selffd) ; return ; }  /* 0, 1 and 2 are taken: cannot happen */
   pid = fork() ;
   if (pid < 0) strerr_warnwu1sys("fork the application's watch") ;
   if (pid)
@@ -48,7 +63,7 @@ void wrapper_watch_spawn (wrapper const *w, int app)
     close(appfd) ; close(selffd) ;
     return ;
   }
-  keep_only(&selffd, &appfd) ;
+  keep_only(selffd, appfd) ;
   prctl(PR_SET_NAME, "ust-watch", 0, 0, 0) ;  /* in ps and top: not one more engine or proxy */
   for (;;)
   {
