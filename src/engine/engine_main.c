@@ -1,5 +1,6 @@
 /* engine_main.c: option parsing, configuration and privilege drop shared by tlsd-io and tlsc-io. */
 #include <errno.h>
+#include <string.h>
 #include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
 #include "engine.h"
@@ -42,6 +43,14 @@ int engine_main (int argc, char const *const *argv, char const *const *envp, tls
   tlsb *s ;
   subgetopt l = SUBGETOPT_ZERO ;
   usage_text = role == TLSCONF_SERVER ? SERVER_USAGE : CLIENT_USAGE ;
+  /* -S by default on the server: its application closes its output when the
+     session is over (after SMTP 221, IMAP BYE, POP3 +OK), and the client then
+     expects close_notify, as stunnel, nginx and Postfix send it. -s on the
+     client: its application closing its output often still awaits replies
+     (a script's last command), and a close_notify would end the session for
+     a TLS 1.2 engine (BearSSL discards what comes after it). Either way a
+     peer's own close_notify is answered with ours (engine_run). */
+  o.close_notify_on_eof = role == TLSCONF_SERVER ;
 
   for (;;)
   {
@@ -71,6 +80,8 @@ int engine_main (int argc, char const *const *argv, char const *const *envp, tls
   }
   argc -= l.ind ; argv += l.ind ;
   if (argc != 2) usage() ;
+  if (conf.servername && strlen(conf.servername) > TLSB_SERVERNAME_MAX)
+    strerr_dief(UST_EXIT_USAGE, "-k servername: a server name is at most 255 bytes") ;
   appr = fd_arg(argv[0], "fdr") ;
   appw = fd_arg(argv[1], "fdw") ;
 

@@ -46,6 +46,7 @@ typedef struct relay_s {
   int appr, appw, netr, netw ;
   int app_eof ;          /* the application closed its side: nothing more to encrypt */
   int net_eof ;          /* the peer's data has ended */
+  int net_eof_clean ;    /* ... with close_notify */
   int app_gone ;         /* the application no longer reads: decrypted data is dropped */
   int net_closed ;       /* our write side of the network is closed (close_notify or half-close) */
   tlsb_status rwant ;    /* what the last tlsb_read waits for, or TLSB_DONE */
@@ -148,8 +149,9 @@ static int pump_from_net (relay *r)
           strerr_warn(PROG, ": fatal: ", "peer closed the connection without close_notify") ;
           return UST_EXIT_TLS ;
         }
-        /* fallthrough */
-      case TLSB_EOF : r->net_eof = 1 ; r->moved = 1 ; break ;
+        r->net_eof = 1 ; r->moved = 1 ;
+        break ;
+      case TLSB_EOF : r->net_eof = r->net_eof_clean = 1 ; r->moved = 1 ; break ;
       default :
         if (r->app_eof && r->net_closed) { r->net_eof = 1 ; break ; }  /* peer reset after we were done */
         return fail_tls(r, "TLS read") ;
@@ -236,7 +238,11 @@ static int pump_to_net (relay *r)
     return fail_tls(r, "TLS write") ;
   }
   if (!r->app_eof) return 0 ;
-  if (r->o->close_notify_on_eof)
+  /* A peer that sent close_notify will send nothing more: a half-close (-s)
+     would keep nothing open for it, and our close_notify is the clean end
+     it waits for. Only now: until the application is done, its replies
+     still go out (the BearSSL backend holds the peer's alert back). */
+  if (r->o->close_notify_on_eof || r->net_eof_clean)
   {
     st = tlsb_close_notify(r->s) ;
     if (st == TLSB_WANT_WRITE || st == TLSB_WANT_READ) { r->wwant = st ; return 0 ; }

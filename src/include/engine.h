@@ -13,7 +13,7 @@
 #define ENGINE_GRACE_NONE 0xffffffffU  /* no -g: the idle deadline alone (tlsc-io, engines run by hand) */
 
 typedef struct engine_opts_s {
-  int close_notify_on_eof ;    /* -S: local EOF sends close_notify; -s (default): TCP half-close */
+  int close_notify_on_eof ;    /* -S (the server default): local EOF sends close_notify; -s (the client default): TCP half-close */
   int strict_eof ;             /* -J: peer EOF without close_notify is an error; -j (default): normal EOF */
   unsigned int handshake_ms ;  /* -K, 0 = no deadline */
   unsigned int idle_ms ;       /* -t, 0 = no deadline */

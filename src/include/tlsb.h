@@ -27,15 +27,21 @@ typedef struct tlsb_s tlsb ;
 /* Backend name for logs and usage: "bearssl" or "libtls". */
 extern char const *const tlsb_name ;
 
+/* The longest server name a client may send (RFC 6066 allows more, but
+   neither BearSSL nor OpenSSL sends a longer one). */
+#define TLSB_SERVERNAME_MAX 255
+
 /* Creates the session for conf with the network on netr (read) and netw
    (write). conf and the strings it points to (names in the environment and
    argv) must outlive the session. Reads every file conf names (certificates, keys, trust anchors)
    now, so that the caller can drop privileges right after. A server with
    SNI pairs may load all of them here. On success stores the session in *s
-   and returns 0. On failure returns UST_EXIT_TLSCONF (unreadable or invalid
-   key, certificate or trust anchors), UST_EXIT_SETUP (library init failure),
-   or UST_EXIT_SYS (out of memory), with *why set to a message valid until
-   exit that names the file and the reason. */
+   and returns 0. On failure frees everything it made and returns
+   UST_EXIT_TLSCONF (unreadable or invalid key, certificate or trust
+   anchors), UST_EXIT_SETUP (library init failure), UST_EXIT_USAGE (a client
+   conf->servername longer than TLSB_SERVERNAME_MAX bytes), or UST_EXIT_SYS
+   (out of memory), with *why set to a message valid until exit that names
+   the file and the reason. */
 extern int tlsb_new (tlsb **s, tlsconf const *conf, int netr, int netw, char const **why) ;
 
 /* Advances the handshake. TLSB_DONE once it is complete (then the other
@@ -46,7 +52,13 @@ extern tlsb_status tlsb_handshake (tlsb *s) ;
 /* Reads decrypted application data into buf (len > 0). TLSB_DONE with
    *got > 0 bytes; TLSB_WANT_* with *got == 0; TLSB_EOF / TLSB_EOF_UNCLEAN
    at the end of the peer's data; TLSB_ERROR. A backend may need to write
-   to the network to read (e.g. key updates): it then says TLSB_WANT_WRITE. */
+   to the network to read (e.g. key updates): it then says TLSB_WANT_WRITE.
+   The end of the peer's data ends nothing else: tlsb_write keeps working
+   until tlsb_close_notify, so that replies still reach a peer that sent
+   its last request and close_notify together. (BearSSL, which would answer
+   a close_notify at once and send nothing after it, reports TLSB_EOF when
+   the next record is an alert and leaves that record unread: after the
+   handshake, any alert, still encrypted, counts as the peer closing.) */
 extern tlsb_status tlsb_read (tlsb *s, char *buf, size_t len, size_t *got) ;
 
 /* Encrypts application data from buf (len > 0). TLSB_DONE with *put > 0
@@ -67,7 +79,8 @@ extern int tlsb_pending_output (tlsb const *s) ;
 /* Sends close_notify (once) and flushes it. TLSB_DONE when it is on the
    wire; TLSB_WANT_*; TLSB_ERROR. After this, tlsb_write must not be called;
    tlsb_read may still be called to drain the peer's data, which a backend
-   may discard (BearSSL does, TLS 1.2 closes both directions). */
+   may discard (BearSSL does: TLS 1.2 closes both directions, RFC 5246
+   7.2.1; libtls delivers it, as TLS 1.3 closes one direction only). */
 extern tlsb_status tlsb_close_notify (tlsb *s) ;
 
 /* Describes the established session (call after the handshake is done):

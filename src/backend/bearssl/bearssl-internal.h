@@ -173,6 +173,8 @@ struct tlsb_s {
   unsigned char *rahead ;          /* BSB_READAHEAD bytes read from the network, not yet given to the engine */
   size_t rpos ;                    /* rahead[rpos..rlen) is pending */
   size_t rlen ;
+  size_t in_left ;                 /* bytes of the incoming record (header included) not yet given
+                                      to the engine; 0: the next byte starts a record header */
   int handshake_done ;
   int close_sent ;                 /* br_ssl_engine_close was called */
   int write_failed ;               /* the network refused a write: nothing more can go out */
@@ -228,6 +230,15 @@ typedef struct bsb_dn_sink_s {
 
 /* Appends len bytes of DN to the bsb_dn_sink ctx (the decoder's callback). */
 extern void bsb_dn_append (void *ctx, void const *data, size_t len) ;
+
+/* ---------------------------------------------------------------------- */
+/* info.c: names from the network. */
+
+/* Copies src (NULL: "") into dst (max > 0 bytes, always NUL-terminated),
+   truncating, with every byte outside 0x21..0x7e replaced by '?': an SNI
+   name is whatever bytes the client sent, and none of its control bytes may
+   reach a log line, an error message or an environment. */
+extern void bsb_clean_name (char *dst, size_t max, char const *src) ;
 
 /* ---------------------------------------------------------------------- */
 /* errors.c: messages. */

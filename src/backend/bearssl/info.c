@@ -11,8 +11,7 @@ static void set (char *dst, size_t max, char const *src)
   dst[n] = 0 ;
 }
 
-/* The SNI name is whatever bytes the client sent: only printable ASCII goes on to logs and environments. */
-static void set_name (char *dst, size_t max, char const *src)
+void bsb_clean_name (char *dst, size_t max, char const *src)
 {
   set(dst, max, src) ;
   for (char *p = dst ; *p ; p++)
@@ -26,8 +25,8 @@ void tlsb_info (tlsb const *s, tlsinfo *info)
   set(info->protocol, sizeof(info->protocol), bsb_version_name(params.version)) ;
   set(info->cipher, sizeof(info->cipher), bsb_suite_name(params.cipher_suite)) ;
   explicit_bzero(&params, sizeof(params)) ;  /* it holds the master secret */
-  if (s->conf.role == TLSCONF_SERVER) set_name(info->sni, sizeof(info->sni), br_ssl_engine_get_server_name(s->eng)) ;
-  else set_name(info->sni, sizeof(info->sni), s->conf.servername) ;
+  if (s->conf.role == TLSCONF_SERVER) bsb_clean_name(info->sni, sizeof(info->sni), br_ssl_engine_get_server_name(s->eng)) ;
+  else bsb_clean_name(info->sni, sizeof(info->sni), s->conf.servername) ;
   set(info->peer_cert_hash, sizeof(info->peer_cert_hash), s->x509.have_peer ? s->x509.hash : 0) ;
   set(info->peer_cert_subject, sizeof(info->peer_cert_subject), s->x509.have_peer ? s->x509.subject : 0) ;
 }

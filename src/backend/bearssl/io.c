@@ -9,8 +9,12 @@ typedef enum net_result_e {
   NET_DONE,   /* moved bytes, or nothing was asked for */
   NET_AGAIN,  /* the fd would block */
   NET_EOF,    /* read: the peer closed the connection */
+  NET_HELD,   /* read: the next record is an alert, held back (see recv_records) */
   NET_ERROR   /* s->err is set */
 } net_result ;
+
+/* The content type of an alert record (RFC 5246, 6.2.1), in the clear in its header. */
+#define RECORD_ALERT 21
 
 /* Writes records the engine has ready until none are left or the fd would block. */
 static net_result send_records (tlsb *s)
@@ -32,32 +36,69 @@ static net_result send_records (tlsb *s)
   }
 }
 
+/* Reads the network once, as much as comes, after the bytes rahead holds. */
+static net_result fill (tlsb *s)
+{
+  ssize_t r ;
+  if (s->rpos == s->rlen) s->rpos = s->rlen = 0 ;
+  else if (s->rpos)
+  {
+    /* a record header cut at the end of the buffer: its start moves to the front */
+    memmove(s->rahead, s->rahead + s->rpos, s->rlen - s->rpos) ;
+    s->rlen -= s->rpos ;
+    s->rpos = 0 ;
+  }
+  for (;;)
+  {
+    r = read(s->netr, s->rahead + s->rlen, BSB_READAHEAD - s->rlen) ;
+    if (r > 0) break ;
+    if (!r) return NET_EOF ;
+    if (errno == EINTR) continue ;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return NET_AGAIN ;
+    bsb_error(s, "read from the network: ", strerror(errno), (char const *)0) ;
+    return NET_ERROR ;
+  }
+  s->rlen += (size_t)r ;
+  return NET_DONE ;
+}
+
 /* Gives the engine what it asks for from the read-ahead buffer, reading the
-   network (once, as much as comes) when that buffer is empty. */
+   network when that buffer lacks it. BearSSL asks for a record's 5-byte
+   header, then for its body, never past the record: a header goes over
+   whole, so that we know each record's content type before BearSSL does.
+   That matters for alerts: when BearSSL (0.6, ssl_hs_common.t0, wait-co and
+   do-close) processes a close_notify, it sends its own at once and closes
+   the session, and it never lets the application send again; under TLS 1.2
+   that is the rule (RFC 5246, 7.2.1), but a client that sends its last
+   commands and close_notify together (gnutls-cli at its stdin EOF, scripts,
+   monitoring checks) would then lose every reply not yet written. So once
+   the handshake is done, and until we close ourselves, an alert record is
+   held back here: tlsb_read reports the end of the peer's data, writing
+   goes on, and tlsb_close_notify sends our alert later. The alert is still
+   encrypted: a fatal one cannot be told from close_notify, and ends the
+   peer's data the same way (the peer, having sent it, is gone anyway). */
 static net_result recv_records (tlsb *s)
 {
   size_t len, n ;
   unsigned char *buf = br_ssl_engine_recvrec_buf(s->eng, &len) ;
   if (!buf) return NET_DONE ;
-  if (s->rpos == s->rlen)
+  while (s->rlen - s->rpos < (s->in_left ? 1 : 5))
   {
-    ssize_t r ;
-    s->rpos = s->rlen = 0 ;
-    for (;;)
-    {
-      r = read(s->netr, s->rahead, BSB_READAHEAD) ;
-      if (r > 0) break ;
-      if (!r) return NET_EOF ;
-      if (errno == EINTR) continue ;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return NET_AGAIN ;
-      bsb_error(s, "read from the network: ", strerror(errno), (char const *)0) ;
-      return NET_ERROR ;
-    }
-    s->rlen = (size_t)r ;
+    net_result r = fill(s) ;
+    if (r != NET_DONE) return r ;
   }
-  n = s->rlen - s->rpos < len ? s->rlen - s->rpos : len ;
+  if (!s->in_left)
+  {
+    unsigned char const *header = s->rahead + s->rpos ;
+    if (header[0] == RECORD_ALERT && s->handshake_done && !s->close_sent) return NET_HELD ;
+    s->in_left = 5 + ((size_t)header[3] << 8 | header[4]) ;
+  }
+  n = s->rlen - s->rpos ;
+  if (n > len) n = len ;
+  if (n > s->in_left) n = s->in_left ;
   memcpy(buf, s->rahead + s->rpos, n) ;
   s->rpos += n ;
+  s->in_left -= n ;
   br_ssl_engine_recvrec_ack(s->eng, n) ;
   return NET_DONE ;
 }
@@ -147,6 +188,7 @@ tlsb_status tlsb_read (tlsb *s, char *buf, size_t len, size_t *got)
       net_result r = recv_records(s) ;
       if (r == NET_DONE) continue ;
       if (r == NET_AGAIN) return TLSB_WANT_READ ;
+      if (r == NET_HELD) return TLSB_EOF ;  /* the peer is closing; we may still send */
       if (r == NET_EOF)
       {
         if (s->handshake_done) return TLSB_EOF_UNCLEAN ;
@@ -229,7 +271,9 @@ tlsb_status tlsb_close_notify (tlsb *s)
   {
     s->close_sent = 1 ;
     /* queues close_notify after any pending record; BearSSL then discards
-       incoming application data until the peer's close_notify */
+       incoming application data until the peer's close_notify (TLS 1.2
+       closes both directions), and an alert recv_records held back since
+       the peer closed goes to BearSSL from now on */
     br_ssl_engine_close(s->eng) ;
   }
   /* the alert is on the wire once every record is */

@@ -54,11 +54,12 @@ static int choose (br_ssl_server_policy_class const **pctx, br_ssl_server_contex
   }
   if (i < 0)
   {
-    size_t n = strlen(name) ;
-    if (n > 255) n = 255 ;
-    memcpy(p->reason, "no certificate for the server name \"", 36) ;
-    memcpy(p->reason + 36, name, n) ;
-    memcpy(p->reason + 36 + n, "\"", 2) ;
+    static char const what[] = "no certificate for the server name \"" ;
+    size_t n = sizeof(what) - 1 ;
+    memcpy(p->reason, what, n) ;
+    bsb_clean_name(p->reason + n, sizeof(p->reason) - n - 1, name) ;  /* room for the closing quote */
+    n += strlen(p->reason + n) ;
+    memcpy(p->reason + n, "\"", 2) ;
     return 0 ;
   }
   kp = &p->keypairs[i] ;

@@ -76,10 +76,10 @@ int bsb_setup_server (tlsb *s, char const **why)
 int bsb_setup_client (tlsb *s, char const **why)
 {
   br_ssl_client_context *cc = &s->ctx.client ;
-  if (s->conf.servername && strlen(s->conf.servername) > 255)
+  if (s->conf.servername && strlen(s->conf.servername) > TLSB_SERVERNAME_MAX)
   {
-    *why = "the server name is longer than 255 characters" ;
-    return UST_EXIT_SETUP ;
+    *why = "the server name is longer than 255 bytes" ;
+    return UST_EXIT_USAGE ;
   }
   br_ssl_client_zero(cc) ;
   s->eng = &cc->eng ;

@@ -2,10 +2,7 @@
 #include <string.h>
 #include "libtls-internal.h"
 
-/* Copies value into field (size bytes), truncating; bytes below lowest or
-   from 0x7f up become '?': the peer chooses these strings, and none of its
-   control bytes may reach a log line or an environment. */
-static void copy_clean (char *field, size_t size, char const *value, unsigned char lowest)
+void libtls_copy_clean (char *field, size_t size, char const *value, unsigned char lowest)
 {
   size_t n ;
   if (!value) return ;
@@ -17,7 +14,7 @@ static void copy_clean (char *field, size_t size, char const *value, unsigned ch
     if ((unsigned char)field[i] < lowest || (unsigned char)field[i] >= 0x7f) field[i] = '?' ;
 }
 
-static void copy (char *field, size_t size, char const *value) { copy_clean(field, size, value, 0x20) ; }
+static void copy (char *field, size_t size, char const *value) { libtls_copy_clean(field, size, value, 0x20) ; }
 
 void tlsb_info (tlsb const *s, tlsinfo *info)
 {
@@ -25,7 +22,7 @@ void tlsb_info (tlsb const *s, tlsinfo *info)
   copy(info->protocol, sizeof(info->protocol), tls_conn_version(c)) ;
   copy(info->cipher, sizeof(info->cipher), tls_conn_cipher(c)) ;
   /* a host name has no space either */
-  copy_clean(info->sni, sizeof(info->sni), s->conf->role == TLSCONF_SERVER ? tls_conn_servername(c) : s->conf->servername, 0x21) ;
+  libtls_copy_clean(info->sni, sizeof(info->sni), s->conf->role == TLSCONF_SERVER ? tls_conn_servername(c) : s->conf->servername, 0x21) ;
   if (tls_peer_cert_provided(c))
   {
     char const *h = tls_peer_cert_hash(c) ;

@@ -85,7 +85,9 @@ static tlsb_status accept_conn (tlsb *s)
   k = tlsconf_select_keypair(s->conf, found == 1 ? name : 0) ;
   if (k < 0)
   {
-    libtls_seterr(s, "no certificate for the requested server name", found == 1 ? name : "(none)") ;
+    char clean[sizeof(name)] = "(none)" ;
+    if (found == 1) libtls_copy_clean(clean, sizeof(clean), name, 0x21) ;
+    libtls_seterr(s, "no certificate for the requested server name", clean) ;
     return TLSB_ERROR ;
   }
   if (tls_accept_cbs(s->ctx[k], &s->conn, libtls_read_cb, libtls_write_cb, s) < 0)

@@ -55,6 +55,13 @@ extern uint8_t *libtls_der_to_pem (uint8_t const *der, size_t len, char const *l
 /* pem.c: the PEM label of a DER private key: "PRIVATE KEY" (PKCS#8), "EC PRIVATE KEY" or "RSA PRIVATE KEY". */
 extern char const *libtls_der_key_label (uint8_t const *der, size_t len) ;
 
+/* info.c: copies value (NULL: nothing) into field (size bytes), truncating;
+   bytes below lowest or from 0x7f up become '?': the peer chooses these
+   strings (the SNI name, certificate subjects), and none of its control
+   bytes may reach a log line, an error message or an environment. A host
+   name has no space either: lowest 0x21 for it, 0x20 for the others. */
+extern void libtls_copy_clean (char *field, size_t size, char const *value, unsigned char lowest) ;
+
 /* Sets s->err to "what: detail" (detail may be NULL). */
 extern void libtls_seterr (tlsb *s, char const *what, char const *detail) ;
 

@@ -16,6 +16,17 @@ void libtls_seterr (tlsb *s, char const *what, char const *detail)
   if (n >= sizeof(stale) - 1 && !strcmp(s->err + n - (sizeof(stale) - 1), stale)) s->err[n - (sizeof(stale) - 1)] = 0 ;
 }
 
+/* Frees the half-made session s and returns code, with *why a copy of its
+   message that outlives it (tlsb_new fails once, then the process exits). */
+static int fail (tlsb *s, int code, char const **why)
+{
+  static char msg[sizeof(s->err)] ;
+  memcpy(msg, s->err, sizeof(msg)) ;
+  *why = msg ;
+  tlsb_free(s) ;
+  return code ;
+}
+
 int tlsb_new (tlsb **sp, tlsconf const *conf, int netr, int netw, char const **why)
 {
   static char nomem[] = "out of memory" ;
@@ -25,8 +36,13 @@ int tlsb_new (tlsb **sp, tlsconf const *conf, int netr, int netw, char const **w
   s->conf = conf ;
   s->netr = netr ;
   s->netw = netw ;
+  if (conf->role == TLSCONF_CLIENT && conf->servername && strlen(conf->servername) > TLSB_SERVERNAME_MAX)
+  {
+    libtls_seterr(s, "the server name is longer than 255 bytes", 0) ;
+    return fail(s, UST_EXIT_USAGE, why) ;
+  }
   e = libtls_configure(s) ;
-  if (e) { *why = s->err ; return e ; }  /* s is kept: *why points into it until exit */
+  if (e) return fail(s, e, why) ;
   if (conf->role == TLSCONF_CLIENT)
   {
     s->conn = s->ctx[0] ;
@@ -34,8 +50,7 @@ int tlsb_new (tlsb **sp, tlsconf const *conf, int netr, int netw, char const **w
     {
       /* what can fail here is the trust anchors' setup: a configuration error */
       libtls_seterr(s, conf->cafile ? conf->cafile : conf->cadir ? conf->cadir : "tls_connect", tls_error(s->conn)) ;
-      *why = s->err ;
-      return UST_EXIT_TLSCONF ;
+      return fail(s, UST_EXIT_TLSCONF, why) ;
     }
   }
   *sp = s ;
