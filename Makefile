@@ -140,8 +140,9 @@ build/fuzz/fuzz_clienthello: tests/fuzz/fuzz_clienthello.c src/backend/libtls/cl
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
 # The proxy targets: the framework less its kernel side (proxy_loop.c and
 # proxy_handoff.c, which tests/fuzz/proxy_harness.c stands for), one protocol.
-FUZZ_PROXY = tests/fuzz/proxy_harness.c proxies/proxy_api.c proxies/proxy_frame.c proxies/proxy_starttls.c tests/fuzz/proxy_harness.h proxies/proxy-internal.h proxies/proxy.h
-build/fuzz/fuzz_smtp build/fuzz/fuzz_imap build/fuzz/fuzz_pop3: build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c proxies/%.c $(FUZZ_PROXY)
+# Each target has its protocol's backend models (tests/fuzz/model_*.c).
+FUZZ_PROXY = tests/fuzz/proxy_harness.c tests/fuzz/backend_model.c proxies/proxy_api.c proxies/proxy_frame.c proxies/proxy_starttls.c tests/fuzz/proxy_harness.h tests/fuzz/backend_model.h proxies/proxy-internal.h proxies/proxy.h
+build/fuzz/fuzz_smtp build/fuzz/fuzz_imap build/fuzz/fuzz_pop3: build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c proxies/%.c tests/fuzz/model_%.c $(FUZZ_PROXY)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(srcdir)/proxies -I$(srcdir)/tests/fuzz -o $@ $(filter %.c,$^) $(LDFLAGS) $(SKALIBS_LIBS)
 build/fuzz/fuzz_imap_literal: tests/fuzz/fuzz_imap_literal.c proxies/imap.c $(FUZZ_PROXY)

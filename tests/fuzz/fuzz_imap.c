@@ -14,7 +14,10 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
     .line_min = 1024,
     .verb = "STARTTLS",
     .tagged = 1,
-    .ok_reply = " OK Begin TLS negotiation now\r\n"
+    .ok_reply = " OK Begin TLS negotiation now\r\n",
+    .model = &bmodel_imap,
+    .try_tls = "z STARTTLS\r\n",
+    .probe_ok = "ust0000000000000000 OK\r\n"
   } ;
   return harness_run(&t, data, size) ;
 }

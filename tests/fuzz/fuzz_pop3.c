@@ -14,7 +14,10 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
     .line_min = 255,
     .verb = "STLS",
     .tagged = 0,
-    .ok_reply = "+OK Begin TLS negotiation\r\n"
+    .ok_reply = "+OK Begin TLS negotiation\r\n",
+    .model = &bmodel_pop3,
+    .try_tls = "STLS\r\n",
+    .any_reply = ".\r\n"  /* a line "." ends every reply, one line or many */
   } ;
   return harness_run(&t, data, size) ;
 }

@@ -14,7 +14,11 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
     .line_min = 512,
     .verb = "STARTTLS",
     .tagged = 0,
-    .ok_reply = "220 2.0.0 Ready to start TLS\r\n"
+    .ok_reply = "220 2.0.0 Ready to start TLS\r\n",
+    .model = &bmodel_smtp,
+    .try_tls = "STARTTLS\r\n",
+    .probe_ok = "250 2.0.0 Ok\r\n",
+    .any_reply = "250 ok\r\n"
   } ;
   return harness_run(&t, data, size) ;
 }

@@ -44,6 +44,8 @@ static struct {
   int line_starttls ;            /* the last one was a STARTTLS command */
   uint64_t line_consumed, line_delivered ;  /* client bytes consumed / read when it ended */
   int starting ;                 /* TLS_STARTING seen */
+  uint64_t mfed ;                /* bytes queued for the backend that the backend models read */
+  uint64_t replies ;             /* backend replies the protocol completed (FIFO entries popped) */
   unsigned int starts ;
   uint64_t s_ctotal, s_btotal, s_cconsumed, s_bconsumed, s_cdelivered ;
   size_t mem_base ;
@@ -70,10 +72,39 @@ static int is_starttls (char const *line, size_t len)
   return i + n == len || line[i + n] == ' ' || line[i + n] == '\r' || line[i + n] == '\n' ;
 }
 
+/* The backend models (backend_model.h) read what the proxy forwards as it
+   is queued, while TLS may still start: once it cannot, what a server
+   makes of the bytes no longer matters to a STARTTLS boundary. */
+static void model_sync (void)
+{
+  proxy *p = &pr ;
+  outq const *q = &p->to_backend ;
+  uint64_t n = btotal() - h.mfed ;
+  if (bmodel_on() && (p->desync || (p->tls != TLS_OFFERED && p->tls != TLS_STARTING))) bmodel_close() ;
+  if (n && bmodel_on())
+  {
+    check(n <= proxy_queued(q)) ;
+    bmodel_forwarded(q->s.s + q->s.len - n, (size_t)n) ;
+  }
+  h.mfed += n ;
+}
+
+/* At the accept every command forwarded has had its reply (the greeting
+   is none), and every model must have framed those very commands and be
+   at a boundary. */
+static void check_models (void)
+{
+  if (!bmodel_on()) return ;
+  check(!proxy_pending(&pr) && h.replies >= 1) ;
+  bmodel_check(h.replies - 1) ;
+  bmodel_close() ;
+}
+
 /* Rules 3 and 4, checked after every step. */
 static void check_starting (void)
 {
   proxy *p = &pr ;
+  model_sync() ;
   if (p->tls == TLS_STARTING && !h.starting)
   {
     size_t n = strlen(h.t->ok_reply) ;
@@ -87,6 +118,7 @@ static void check_starting (void)
     check(proxy_queued(q) >= n && !memcmp(q->s.s + q->s.len - n, h.t->ok_reply, n)) ;  /* the reply ends the output */
     h.s_ctotal = ctotal() ; h.s_btotal = btotal() ;
     h.s_cconsumed = cconsumed() ; h.s_bconsumed = bconsumed() ; h.s_cdelivered = h.cdelivered ;
+    check_models() ;
   }
   if (h.starting)
   {
@@ -107,7 +139,7 @@ void random_buf (char *s, size_t n) { memset(s, 0, n) ; }
 static void check_memory (void)
 {
   size_t now = __sanitizer_get_current_allocated_bytes() ;
-  size_t ours = h.cq.a + h.bq.a + h.cseen.a + h.bseen.a ;
+  size_t ours = h.cq.a + h.bq.a + h.cseen.a + h.bseen.a + bmodel_memory() ;
   check(now <= h.mem_base + ours || now - h.mem_base - ours <= MEM_BOUND) ;
 }
 
@@ -130,6 +162,17 @@ static proxy_verdict w_client_line (proxy *p, char const *line, size_t len)
   h.line_consumed = cconsumed() + len ;
   h.line_delivered = h.cdelivered ;
   return v ;
+}
+
+/* Each backend line goes to the models as the proxy reads it; the replies
+   it completes are counted: the FIFO's head moves by them (a resize, which
+   only a push into a full FIFO makes, comes with none). */
+static void w_backend_line (proxy *p, char const *line, size_t len)
+{
+  unsigned int size = p->fifo_size, head = p->fifo_head ;
+  bmodel_reply(line, len) ;
+  h.real.backend_line(p, line, len) ;
+  if (size && p->fifo_size == size) h.replies += (p->fifo_head + size - head) % size ;
 }
 
 static proxy_verdict w_client_bad_line (proxy *p, proxy_badline why, char const *line, size_t len)
@@ -161,7 +204,9 @@ static int client_step (void)
   if (mode == MODE_STREAM && !proxy_tls_active(p) && grew)
   {
     char const *g = p->to_backend.s.s + p->to_backend.s.len - grew ;
-    /* a held "." and CR, taken in an earlier step, come out now as "..\r\n" */
+    /* each byte taken gives two at most (a bare CR or LF goes as CRLF);
+       what an earlier step held back, a line "." and its CR, gives four
+       (".." CRLF) */
     check(grew <= 2 * took + 4) ;
     for (uint64_t i = 0 ; i < grew ; i++)
     {
@@ -265,10 +310,13 @@ void harness_open (harness_target const *t, unsigned int options)
   h.cdelivered = h.bdelivered = h.cread = h.bread = 0 ;
   h.lines = 0 ; h.line_starttls = 0 ; h.line_consumed = h.line_delivered = 0 ;
   h.starting = 0 ; h.starts = 0 ;
+  h.mfed = h.replies = 0 ;
+  if (t->model && !(options & HARNESS_NO_TLS)) bmodel_open(t->model) ;
   t->protocol(&h.real, options & HARNESS_SHORT_LINES ? t->line_min : t->line_max) ;
   h.proto = h.real ;
   h.proto.client_line = w_client_line ;
   h.proto.client_bad_line = w_client_bad_line ;
+  h.proto.backend_line = w_backend_line ;
   h.o.idle_ms = 0 ; h.o.verbosity = 0 ; h.o.stay = 0 ;
   h.o.require_tls = !!(options & HARNESS_REQUIRE_TLS) ;
   memset(p, 0, sizeof(*p)) ;
@@ -286,6 +334,7 @@ void harness_open (harness_target const *t, unsigned int options)
 
 void harness_close (void)
 {
+  bmodel_close() ;
   proxy_session_end(&pr) ;
   stralloc_free(&pr.to_client.s) ;
   stralloc_free(&pr.to_backend.s) ;
@@ -318,6 +367,7 @@ static void reads (outq *q, size_t max, uint64_t *count, stralloc *seen)
   if (h.over) return ;
   if (n > max) n = max ;
   if (n && h.options & HARNESS_CAPTURE && !stralloc_catb(seen, q->s.s + q->pos, n)) abort() ;
+  if (q == &pr.to_backend) check(h.mfed == btotal()) ;  /* the models read it all already */
   *count += n ;
   proxy_sent(q, n) ;
   settle() ;
@@ -357,6 +407,27 @@ void harness_idle_timeout (void)
      4, 5  the client / the backend closes its end
      6     f & 1: the controller dies; else the idle deadline passes
      7     both sides read everything queued for them */
+/* The end of every input: the backend answers what awaits a reply (a few
+   rounds: an answer may be taken for part of a multi-line one), the client
+   asks for TLS once both sides have read everything, and the backend
+   proves its boundary if asked. The session may refuse; if it accepts,
+   check_models judges what came before. */
+static void try_tls (harness_target const *t)
+{
+  harness_client_reads((size_t)-1) ;
+  harness_backend_reads((size_t)-1) ;
+  for (unsigned int i = 0, n = harness_pending() ; t->any_reply && i < 2 * n + 2 && harness_pending() && !h.over ; i++)
+  {
+    harness_backend_sends(t->any_reply, strlen(t->any_reply)) ;
+    harness_client_reads((size_t)-1) ;
+    harness_backend_reads((size_t)-1) ;
+  }
+  harness_client_sends(t->try_tls, strlen(t->try_tls)) ;
+  harness_backend_reads((size_t)-1) ;
+  if (t->probe_ok) harness_backend_sends(t->probe_ok, strlen(t->probe_ok)) ;
+  harness_client_reads((size_t)-1) ;
+}
+
 int harness_run (harness_target const *t, uint8_t const *data, size_t size)
 {
   size_t i = 1 ;
@@ -392,6 +463,7 @@ int harness_run (harness_target const *t, uint8_t const *data, size_t size)
       case 7 : harness_client_reads((size_t)-1) ; harness_backend_reads((size_t)-1) ; break ;
     }
   }
+  if (t->try_tls && bmodel_on()) try_tls(t) ;
   harness_close() ;
   return 0 ;
 }
