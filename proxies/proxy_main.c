@@ -50,9 +50,13 @@ static void log_summary (proxy const *p, int code)
   nums[k + uint_fmt(nums + k, p->injections)] = 0 ;
   memcpy(codes, "; exit code ", 12) ;
   codes[12 + uint_fmt(codes + 12, (unsigned int)code)] = 0 ;
-  strerr_warn(PROG, ": info: ", getenv("TCPREMOTEIP") ? getenv("TCPREMOTEIP") : "-", ": session ended: ", mode,
+  /* After a direct handoff the session goes on without us: the engine
+     writes the line of its real end. */
+  strerr_warn(PROG, ": info: ", getenv("TCPREMOTEIP") ? getenv("TCPREMOTEIP") : "-",
+    p->direct ? ": session handed off: " : ": session ended: ", mode,
     p->tls == TLS_ACTIVE ? p->info.protocol : "", p->tls == TLS_ACTIVE ? " " : "", p->tls == TLS_ACTIVE ? p->info.cipher : "",
-    p->direct ? " (direct handoff)" : "", p->injections ? nums : "", code ? codes : "") ;
+    p->direct ? " (direct handoff: the engine relays with the backend and logs the end)" : "",
+    p->injections ? nums : "", code ? codes : "") ;
 }
 
 /* The session is over, whoever ended it: nothing of it stays open here

@@ -750,6 +750,17 @@ engine_conf() {
   assert_equal "$(rc_of "$T/rc")" 99
 }
 
+@test "session lifetime: -L 1500 (no -t) ends a session whose traffic never stops: exit 99, logged" {
+  start_server "${EC[@]}" -- "$UST_BIN/tlsd" -t 0 -L 1500 cat
+  # 100 lines, 0.1 s apart: 10 s of traffic that never lets the session idle
+  run tls_client --trickle 100:0.1 --shut tcp
+  echo "$output"
+  assert_failure
+  wait_grep '^tlsd-io: warning: the session lifetime -L ran out: closing$' "$SERVER_LOG" 10
+  wait_grep '^tlsd-io: info: 127\.0\.0\.1: session ended: tls .*: the session lifetime -L ran out; bytes in [1-9][0-9]*, out [1-9][0-9]*; exit code 99$' "$SERVER_LOG" 10
+  wait_sessions_gone 10
+}
+
 @test "idle timeout: traffic resets the -t deadline (8 lines, 0.3 s apart, under -t 1500)" {
   start_server "${EC[@]}" -- "$UST_BIN/tlsd" -t 1500 cat
   run tls_client --trickle 8:0.3 --shut tcp
@@ -760,15 +771,27 @@ engine_conf() {
 
 # ------------------------------------------------------------------ logging
 
-@test "logging: -v 1 logs one 'info: tls established' line per session, with the remote address; -v 0 none" {
+@test "logging: -v 1 logs one 'session ended' line per session at its end, with the address, TLS, how it ended, bytes; -v 2 adds 'tls established'; -v 0 none" {
   start_server "${EC[@]}" -- "$UST_BIN/tlsd" -v 1 echo hi
   run tls_client
   run tls_client
   assert_success
   wait_sessions_gone 5
-  run grep -c '^tlsd-io: info: tls established' "$SERVER_LOG"
+  run grep -c '^tlsd-io: info: ' "$SERVER_LOG"
   assert_output 2
-  grep -q "^tlsd-io: info: tls established.*127\.0\.0\.1.*$TLS_VERSION" "$SERVER_LOG"
+  grep -qE "^tlsd-io: info: 127\.0\.0\.1: session ended: tls $TLS_VERSION [^ ]+( sni=localhost)?: the application ended first; bytes in [0-9]+, out 3\$" "$SERVER_LOG"
+  : > "$SERVER_LOG"
+  start_server "${EC[@]}" -- "$UST_BIN/tlsd" -v 2 echo hi
+  run tls_client
+  assert_success
+  wait_sessions_gone 5
+  grep -q "^tlsd-io: info: tls established with 127\.0\.0\.1: $TLS_VERSION" "$SERVER_LOG"
+  grep -q "^tlsd-io: info: 127\.0\.0\.1: session ended: tls $TLS_VERSION" "$SERVER_LOG"
+  # a failed handshake: its one line says so, with the exit code
+  : > "$SERVER_LOG"
+  start_server "${EC[@]}" -- "$UST_BIN/tlsd" -v 1 echo hi
+  printf 'not a ClientHello\r\n' | tagged timeout 10 tcpclient -R -H -l0 127.0.0.1 "$PORT" sh -c 'cat >&7; cat <&6 >/dev/null' >/dev/null 2>&1 || true
+  wait_grep '^tlsd-io: info: 127\.0\.0\.1: session ended: no TLS session \(the handshake failed\); exit code 98$' "$SERVER_LOG" 10
   : > "$SERVER_LOG"
   start_server "${EC[@]}" -- "$UST_BIN/tlsd" -v 0 echo hi
   run tls_client

@@ -37,6 +37,10 @@ def gone(name):
     while live(name) and time.time() < end:
         time.sleep(0.02)
     return live(name) == 0
+def midsession():
+    # the proxy has left: it says so, and the engine has not logged an end
+    log = open(os.environ["SERVER_LOG"]).read()
+    return "session handed off: tls " in log and "tlsd-io: info: 127.0.0.1: session ended" not in log
 '
 
 # The session ended in TLS with the proxy in the path all along.
@@ -61,6 +65,7 @@ r = c.cmd("EHLO two.test")
 assert "STARTTLS" not in r and "AUTH PLAIN" in r, r
 assert gone("smtpd-starttls"), "the proxy is still in the path"
 assert live("tlsd-io") == 1
+assert midsession(), open(os.environ["SERVER_LOG"]).read()
 assert c.cmd("MAIL FROM:<a@example.org>").startswith("250")
 assert c.cmd("RCPT TO:<b@example.org>").startswith("250")
 assert c.cmd("DATA").startswith("354")
@@ -72,7 +77,9 @@ print(c.cmd("QUIT"), end="")'
   assert_success
   assert_line --partial "250 2.0.0 message accepted"
   assert_line --partial "221"
-  wait_grep 'session ended: tls .* \(direct handoff\)' "$SERVER_LOG" 10
+  wait_grep 'session handed off: tls .* \(direct handoff' "$SERVER_LOG" 10
+  # the engine's line, at the real end: TLS, how it ended, the bytes
+  wait_grep '^tlsd-io: info: 127\.0\.0\.1: session ended: tls TLSv1\.[23] .*: the (peer|application) ended first.*; bytes in [1-9][0-9]*, out [1-9]' "$SERVER_LOG" 10
   # the backend saw the pre-TLS dialogue (with the proxy's RSET), then the TLS one, untouched
   head -c 200 "$FAKE_LOG" | grep -q $'^EHLO one.test\r\nRSET\r\nEHLO two.test\r\nMAIL FROM:<a@example.org>\r\n'
   grep -qa $'^\\.\\.leading dot\r$' "$FAKE_LOG"
@@ -163,6 +170,7 @@ c.starttls(CA)
 c.send("a3 CAPABILITY\r\n"); r = until_tag(c, "a3")
 assert "STARTTLS" not in r, r
 assert gone("imapd-starttls")
+assert midsession(), open(os.environ["SERVER_LOG"]).read()
 c.send("a4 LOGIN user pass\r\n"); assert "a4 OK" in until_tag(c, "a4")
 c.send("a5 SELECT INBOX\r\n"); until_tag(c, "a5")
 c.send("a6 FETCH 1 BODY[]\r\n"); print(until_tag(c, "a6"), end="")
@@ -170,7 +178,9 @@ c.send("a7 LOGOUT\r\n"); until_tag(c, "a7")'
   echo "$output"
   assert_success
   assert_output --partial "line one"
-  wait_grep 'session ended: tls .* \(direct handoff\)' "$SERVER_LOG" 10
+  wait_grep 'session handed off: tls .* \(direct handoff' "$SERVER_LOG" 10
+  # the engine's line, at the real end: TLS, how it ended, the bytes
+  wait_grep '^tlsd-io: info: 127\.0\.0\.1: session ended: tls TLSv1\.[23] .*: the (peer|application) ended first.*; bytes in [1-9][0-9]*, out [1-9]' "$SERVER_LOG" 10
   wait_sessions_gone 10
 }
 
@@ -186,6 +196,7 @@ c.send("CAPA\r\n"); assert "STLS" in multiline(c)
 assert c.cmd("STLS").startswith("+OK")
 c.starttls(CA)
 assert gone("pop3d-starttls")
+assert midsession(), open(os.environ["SERVER_LOG"]).read()
 c.send("CAPA\r\n"); r = multiline(c); assert "STLS" not in r, r
 assert c.cmd("USER u").startswith("+OK"); assert c.cmd("PASS p").startswith("+OK")
 c.send("RETR 1\r\n"); print(multiline(c), end="")
@@ -193,7 +204,9 @@ c.cmd("QUIT")'
   echo "$output"
   assert_success
   assert_output --partial "line one"
-  wait_grep 'session ended: tls .* \(direct handoff\)' "$SERVER_LOG" 10
+  wait_grep 'session handed off: tls .* \(direct handoff' "$SERVER_LOG" 10
+  # the engine's line, at the real end: TLS, how it ended, the bytes
+  wait_grep '^tlsd-io: info: 127\.0\.0\.1: session ended: tls TLSv1\.[23] .*: the (peer|application) ended first.*; bytes in [1-9][0-9]*, out [1-9]' "$SERVER_LOG" 10
   wait_sessions_gone 10
 }
 

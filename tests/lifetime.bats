@@ -98,6 +98,32 @@ c.send(b"c NOOP\r\n"); print(until_tag(c, "c").strip())'
   done
 }
 
+@test "lifetime: a NOOP loop inside TLS after a direct handoff (no proxy counts it) ends by the engine's -L; engine and backend end" {
+  start_server CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" FAKE_LOG="$FAKE_LOG" FAKE_MODE=notls \
+    -- "$UST_BIN/ucspitlsd" -t 0 -L 2000 -g 1000 -- "$UST_BIN/smtpd-starttls" -v 2 -- "$PY" "$SCRIPTS/fake-smtpd.py"
+  run tagged timeout 30 "$PY" -c "
+import smtptest, time
+c = smtptest.Client($PORT)
+c.reply(); c.cmd('EHLO a.test'); assert c.cmd('STARTTLS').startswith('220')
+c.starttls('$CERTS/ca.pem')
+c.cmd('EHLO a.test')
+n, t0 = 0, time.monotonic()
+try:
+    while time.monotonic() - t0 < 20:
+        assert c.cmd('NOOP').startswith('250'); n += 1
+        time.sleep(0.05)
+    print('still open after 20 s')
+except (EOFError, OSError) as e:
+    print('closed after %d NOOPs, %.1f s' % (n, time.monotonic() - t0))
+"
+  echo "$output"
+  assert_success
+  assert_output --partial "closed after"
+  wait_grep 'smtpd-starttls: info: 127\.0\.0\.1: session handed off: tls ' "$SERVER_LOG" 10
+  wait_grep 'tlsd-io: info: 127\.0\.0\.1: session ended: tls .*: the session lifetime -L ran out;.*exit code 99$' "$SERVER_LOG" 10
+  wait_sessions_gone 10
+}
+
 @test "lifetime: tlsd: once the client leaves, the application has -g, then SIGTERM" {
   serve_stubborn "$UST_BIN/tlsd" -g 1000 -- "${STUBBORN_CMD[@]}"
   run imap 'c.starttls(CA); print(c.line().strip()); c.send(b"a NOOP\r\n"); print(until_tag(c, "a").strip())'

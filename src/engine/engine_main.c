@@ -9,8 +9,8 @@
 #include "tlsconf.h"
 #include "ust.h"
 
-#define SERVER_USAGE "tlsd-io [ -S | -s ] [ -J | -j ] [ -Y | -y ] [ -K ms ] [ -k snilevel ] [ -t ms ] [ -g ms ] [ -d notif ] [ -v n ] [ -- ] fdr fdw"
-#define CLIENT_USAGE "tlsc-io [ -S | -s ] [ -J | -j ] [ -Y | -y ] [ -K ms ] [ -k servername ] [ -t ms ] [ -d notif ] [ -6 netr ] [ -7 netw ] [ -v n ] [ -- ] fdr fdw"
+#define SERVER_USAGE "tlsd-io [ -S | -s ] [ -J | -j ] [ -Y | -y ] [ -K ms ] [ -k snilevel ] [ -t ms ] [ -L ms ] [ -g ms ] [ -d notif ] [ -v n ] [ -- ] fdr fdw"
+#define CLIENT_USAGE "tlsc-io [ -S | -s ] [ -J | -j ] [ -Y | -y ] [ -K ms ] [ -k servername ] [ -t ms ] [ -L ms ] [ -d notif ] [ -6 netr ] [ -7 netw ] [ -v n ] [ -- ] fdr fdw"
 
 static char const *usage_text ;
 
@@ -54,7 +54,7 @@ int engine_main (int argc, char const *const *argv, char const *const *envp, tls
 
   for (;;)
   {
-    int opt = subgetopt_r(argc, argv, role == TLSCONF_SERVER ? "SsJjYyK:k:t:g:d:v:h" : "SsJjYyK:k:t:d:6:7:v:h", &l) ;
+    int opt = subgetopt_r(argc, argv, role == TLSCONF_SERVER ? "SsJjYyK:k:t:L:g:d:v:h" : "SsJjYyK:k:t:L:d:6:7:v:h", &l) ;
     if (opt == -1) break ;
     switch (opt)
     {
@@ -66,6 +66,7 @@ int engine_main (int argc, char const *const *argv, char const *const *envp, tls
       case 'y' : conf.clientcert = TLSCONF_CLIENTCERT_REQUIRED ; break ;
       case 'K' : o.handshake_ms = uint_arg(l.arg, "-K") ; break ;
       case 't' : o.idle_ms = uint_arg(l.arg, "-t") ; break ;
+      case 'L' : o.lifetime_ms = uint_arg(l.arg, "-L") ; break ;
       case 'g' : o.grace_ms = uint_arg(l.arg, "-g") ; break ;
       case 'k' :
         if (role == TLSCONF_SERVER) conf.snilevel = uint_arg(l.arg, "-k snilevel") ;

@@ -12,6 +12,7 @@
 #include <skalibs/iopause.h>
 #include <skalibs/strerr.h>
 #include <skalibs/tai.h>
+#include <skalibs/types.h>
 #include "engine.h"
 #include "exitcodes.h"
 #include "tlsinfo.h"
@@ -54,6 +55,8 @@ typedef struct relay_s {
   int moved ;            /* bytes moved in this round: resets the idle deadline */
   uint64_t to_app_total, to_net_total ;  /* bytes moved each way, to spot bulk transfers */
   int appw_grown, appr_grown ;
+  char first ;           /* who ended its side first: 'a' the application, 'p' the peer, 0 none yet */
+  char const *why ;      /* how the relay ended, for the end-of-session line */
 } relay ;
 
 /* Grows a pipe for a bulk transfer, once; a refusal (limits) changes nothing. */
@@ -116,14 +119,37 @@ static void notify (engine_opts const *o, tlsinfo const *info)
   close(o->notif) ;
 }
 
-static void log_session (engine_opts const *o, tlsinfo const *info)
+/* -v 2: the handshake is done (the session may last for hours). */
+static void log_established (engine_opts const *o, tlsinfo const *info)
 {
   char const *ip = getenv("TCPREMOTEIP") ;
-  if (o->verbosity < 1) return ;
+  if (o->verbosity < 2) return ;
   strerr_warn(PROG, ": info: tls established", ip ? " with " : "", ip ? ip : "",
     ": ", info->protocol[0] ? info->protocol : "?", " ", info->cipher[0] ? info->cipher : "?",
     info->sni[0] ? " sni=" : "", info->sni,
     info->peer_cert_hash[0] ? " peer=" : "", info->peer_cert_hash) ;
+}
+
+/* -v 1: the one line of the session, at its real end, whoever ended it:
+   what TLS it had (none if the handshake failed), how it ended, the bytes
+   moved and the exit code. */
+static void log_end (engine_opts const *o, tlsinfo const *info, relay const *r, int e)
+{
+  char const *ip = getenv("TCPREMOTEIP") ;
+  char in[UINT64_FMT], out[UINT64_FMT], code[UINT_FMT] ;
+  if (o->verbosity < 1) return ;
+  in[uint64_fmt(in, r->to_app_total)] = 0 ;
+  out[uint64_fmt(out, r->to_net_total)] = 0 ;
+  code[uint_fmt(code, (unsigned int)e)] = 0 ;
+  if (!info)
+  {
+    strerr_warn(PROG, ": info: ", ip ? ip : "-", ": session ended: no TLS session (", r->why, "); exit code ", code) ;
+    return ;
+  }
+  strerr_warn(PROG, ": info: ", ip ? ip : "-", ": session ended: tls ",
+    info->protocol[0] ? info->protocol : "?", " ", info->cipher[0] ? info->cipher : "?",
+    info->sni[0] ? " sni=" : "", info->sni, info->peer_cert_hash[0] ? " peer=" : "", info->peer_cert_hash,
+    ": ", r->why, "; bytes in ", in, ", out ", out, e ? "; exit code " : "", e ? code : "") ;
 }
 
 /* Pulls decrypted data into to_app. */
@@ -261,12 +287,12 @@ static int handshake_loop (relay *r, tain const *deadline)
     int n ;
     tlsb_status st = tlsb_handshake(r->s) ;
     if (st == TLSB_DONE) return 0 ;
-    if (st != TLSB_WANT_READ && st != TLSB_WANT_WRITE) return fail_tls(r, "TLS handshake failed") ;
+    if (st != TLSB_WANT_READ && st != TLSB_WANT_WRITE) { r->why = "the handshake failed" ; return fail_tls(r, "TLS handshake failed") ; }
     x.fd = st == TLSB_WANT_READ ? r->netr : r->netw ;
     x.events = st == TLSB_WANT_READ ? IOPAUSE_READ : IOPAUSE_WRITE ;
     n = iopause_g(&x, 1, deadline) ;
-    if (n < 0) { if (errno == EINTR) continue ; strerr_warnsys(PROG, ": fatal: ", "iopause") ; return UST_EXIT_SYS ; }
-    if (!n) { strerr_warn(PROG, ": fatal: ", "TLS handshake timed out") ; return UST_EXIT_TLS ; }
+    if (n < 0) { if (errno == EINTR) continue ; r->why = "system error" ; strerr_warnsys(PROG, ": fatal: ", "iopause") ; return UST_EXIT_SYS ; }
+    if (!n) { r->why = "the handshake timed out" ; strerr_warn(PROG, ": fatal: ", "TLS handshake timed out") ; return UST_EXIT_TLS ; }
   }
 }
 
@@ -285,9 +311,12 @@ static short want_events (tlsb_status st)
 
 static int relay_loop (relay *r)
 {
-  tain idle_deadline, linger_deadline = TAIN_INFINITE, eof_deadline = TAIN_INFINITE ;
+  tain idle_deadline, linger_deadline = TAIN_INFINITE, eof_deadline = TAIN_INFINITE, life_deadline ;
   int lingering = 0, eof_timed = 0 ;
   deadline_in(&idle_deadline, r->o->idle_ms) ;
+  /* Traffic resets the idle deadline, never this one: a client looping on
+     NOOP inside TLS (where no proxy counts its commands) ends here. */
+  deadline_in(&life_deadline, r->o->lifetime_ms) ;
   for (;;)
   {
     iopause_fd x[4] ;
@@ -295,10 +324,20 @@ static int relay_loop (relay *r)
     int e, k ;
     tain const *deadline ;
     r->moved = 0 ;
-    if ((e = pump_from_app(r)) || (e = pump_to_net(r)) || (e = pump_from_net(r)) || (e = pump_to_app(r))) return e ;
+    if ((e = pump_from_app(r)) || (e = pump_to_net(r)) || (e = pump_from_net(r)) || (e = pump_to_app(r)))
+    {
+      r->why = e == UST_EXIT_TLS ? "TLS error" : "system error" ;
+      return e ;
+    }
+    if (!r->first) r->first = r->app_eof ? 'a' : r->net_eof ? 'p' : 0 ;
     if (r->net_closed && r->appw < 0 && !tlsb_pending_output(r->s))
     {
-      if (r->net_eof) return UST_EXIT_OK ;
+      if (r->net_eof)
+      {
+        r->why = r->first == 'a' ? "the application ended first" :
+          r->net_eof_clean ? "the peer ended first, with close_notify" : "the peer ended first, without close_notify" ;
+        return UST_EXIT_OK ;
+      }
       /* The application has left but the peer still talks: drain it for a
          short while, so that closing does not reset the connection under our
          last bytes before the peer has read them. */
@@ -327,21 +366,35 @@ static int relay_loop (relay *r)
 
     deadline = lingering && tain_less(&linger_deadline, &idle_deadline) ? &linger_deadline : &idle_deadline ;
     if (eof_timed && tain_less(&eof_deadline, deadline)) deadline = &eof_deadline ;
+    if (tain_less(&life_deadline, deadline)) deadline = &life_deadline ;
     k = iopause_g(x, n, deadline) ;
     if (k < 0)
     {
       if (errno == EINTR) continue ;
+      r->why = "system error" ;
       strerr_warnsys(PROG, ": fatal: ", "iopause") ;
       return UST_EXIT_SYS ;
     }
     if (!k)
     {
-      if (lingering && !tain_less(&STAMP, &linger_deadline)) return UST_EXIT_OK ;
+      if (lingering && !tain_less(&STAMP, &linger_deadline))
+      {
+        r->why = "the application ended first; the peer did not end its side" ;
+        return UST_EXIT_OK ;
+      }
       if (eof_timed && !tain_less(&STAMP, &eof_deadline))
       {
+        r->why = "the application did not end within -g of the peer's end" ;
         strerr_warn(PROG, ": warning: ", "the application did not end its output within -g of the peer's EOF") ;
         return UST_EXIT_IDLE ;
       }
+      if (!tain_less(&STAMP, &life_deadline))
+      {
+        r->why = "the session lifetime -L ran out" ;
+        strerr_warn(PROG, ": warning: ", "the session lifetime -L ran out: closing") ;
+        return UST_EXIT_IDLE ;
+      }
+      r->why = "idle timeout" ;
       strerr_warn(PROG, ": fatal: ", "idle timeout") ;
       return UST_EXIT_IDLE ;
     }
@@ -353,7 +406,7 @@ static int relay_loop (relay *r)
 
 int engine_run (tlsb *s, engine_opts const *o, int appr, int appw, int netr, int netw)
 {
-  relay r = { .s = s, .o = o, .appr = appr, .appw = appw, .netr = netr, .netw = netw } ;
+  relay r = { .s = s, .o = o, .appr = appr, .appw = appw, .netr = netr, .netw = netw, .why = "?" } ;
   tain deadline ;
   tlsinfo info ;
   int e ;
@@ -364,10 +417,12 @@ int engine_run (tlsb *s, engine_opts const *o, int appr, int appw, int netr, int
   tain_now_set_stopwatch_g() ;
   deadline_in(&deadline, o->handshake_ms) ;
   e = handshake_loop(&r, &deadline) ;
-  if (e) return e ;
+  if (e) { log_end(o, 0, &r, e) ; return e ; }
   memset(&info, 0, sizeof(info)) ;
   tlsb_info(s, &info) ;
-  log_session(o, &info) ;
+  log_established(o, &info) ;
   if (o->notif >= 0) notify(o, &info) ;
-  return relay_loop(&r) ;
+  e = relay_loop(&r) ;
+  log_end(o, &info, &r, e) ;
+  return e ;
 }

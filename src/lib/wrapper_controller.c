@@ -10,8 +10,8 @@
 #include "exitcodes.h"
 #include "wrapper.h"
 
-#define SERVER_USAGE "ucspitlsd [ -S | -s ] [ -J | -j ] [ -Y | -y ] [ -Z | -z ] [ -K ms ] [ -k snilevel ] [ -t ms ] [ -g ms ] [ -v n ] [ -- ] prog..."
-#define CLIENT_USAGE "ucspitlsc [ -S | -s ] [ -J | -j ] [ -Y | -y ] [ -Z | -z ] [ -K ms ] [ -k servername ] [ -t ms ] [ -6 fd ] [ -7 fd ] [ -v n ] [ -- ] prog..."
+#define SERVER_USAGE "ucspitlsd [ -S | -s ] [ -J | -j ] [ -Y | -y ] [ -Z | -z ] [ -K ms ] [ -k snilevel ] [ -t ms ] [ -L ms ] [ -g ms ] [ -v n ] [ -- ] prog..."
+#define CLIENT_USAGE "ucspitlsc [ -S | -s ] [ -J | -j ] [ -Y | -y ] [ -Z | -z ] [ -K ms ] [ -k servername ] [ -t ms ] [ -L ms ] [ -6 fd ] [ -7 fd ] [ -v n ] [ -- ] prog..."
 
 /* Reads the application's command byte, and the descriptors of a direct
    handoff ('H') if any came with it (at most 2 kept in fds; *nfds set to 3

@@ -10,8 +10,8 @@
 #include "ucspitls.h"
 #include "wrapper.h"
 
-#define SERVER_USAGE "tlsd [ -S | -s ] [ -J | -j ] [ -Y | -y ] [ -Z | -z ] [ -K ms ] [ -k snilevel ] [ -t ms ] [ -g ms ] [ -v n ] [ -- ] prog..."
-#define CLIENT_USAGE "tlsc [ -S | -s ] [ -J | -j ] [ -Y | -y ] [ -Z | -z ] [ -K ms ] [ -k servername ] [ -t ms ] [ -6 fd ] [ -7 fd ] [ -v n ] [ -- ] prog..."
+#define SERVER_USAGE "tlsd [ -S | -s ] [ -J | -j ] [ -Y | -y ] [ -Z | -z ] [ -K ms ] [ -k snilevel ] [ -t ms ] [ -L ms ] [ -g ms ] [ -v n ] [ -- ] prog..."
+#define CLIENT_USAGE "tlsc [ -S | -s ] [ -J | -j ] [ -Y | -y ] [ -Z | -z ] [ -K ms ] [ -k servername ] [ -t ms ] [ -L ms ] [ -6 fd ] [ -7 fd ] [ -v n ] [ -- ] prog..."
 
 /* The engine failed: report its exit code as ours. */
 static void die_like_engine (pid_t pid)

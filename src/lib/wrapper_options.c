@@ -45,7 +45,7 @@ int wrapper_options (wrapper *w, int argc, char const *const *argv, tlsconf_role
   wrapper_defaults(w, role) ;
   for (;;)
   {
-    int opt = subgetopt_r(argc, argv, role == TLSCONF_SERVER ? "SsJjYyZzK:k:t:g:v:h" : "SsJjYyZzK:k:t:v:6:7:h", &l) ;
+    int opt = subgetopt_r(argc, argv, role == TLSCONF_SERVER ? "SsJjYyZzK:k:t:L:g:v:h" : "SsJjYyZzK:k:t:L:v:6:7:h", &l) ;
     if (opt == -1) break ;
     switch (opt)
     {
@@ -59,6 +59,7 @@ int wrapper_options (wrapper *w, int argc, char const *const *argv, tlsconf_role
       case 'z' : w->keep_tls_vars = 0 ; break ;
       case 'K' : w->handshake_ms = uint_arg(l.arg, "-K") ; add(w, "-K", usage) ; add(w, l.arg, usage) ; break ;
       case 't' : uint_arg(l.arg, "-t") ; add(w, "-t", usage) ; add(w, l.arg, usage) ; break ;
+      case 'L' : uint_arg(l.arg, "-L") ; add(w, "-L", usage) ; add(w, l.arg, usage) ; break ;
       case 'k' :
         if (role == TLSCONF_SERVER) uint_arg(l.arg, "-k snilevel") ;
         add(w, "-k", usage) ; add(w, l.arg, usage) ; break ;

@@ -48,7 +48,7 @@ ust_setup() {
   UST_TAG="ust-$$-${BATS_TEST_NUMBER:-0}-$RANDOM$RANDOM"
   T=$BATS_TEST_TMPDIR
   SERVER_PIDS=()
-  SERVER_LOG=$T/server.log
+  export SERVER_LOG=$T/server.log
   : > "$SERVER_LOG"
 }
 
