@@ -71,16 +71,15 @@ static void linger (void)
 {
   char buf[8192] ;
   size_t total = 0 ;
-  struct timespec t0, t ;
+  struct timespec t0 ;
   if (shutdown(1, SHUT_WR) < 0) return ;  /* not a socket: nothing to reset */
-  clock_gettime(CLOCK_MONOTONIC, &t0) ;
+  ust_ms_start(&t0) ;
   while (total < PROXY_LINGER_MAX)
   {
     struct pollfd x = { .fd = 0, .events = POLLIN } ;
     long left ;
     ssize_t r ;
-    clock_gettime(CLOCK_MONOTONIC, &t) ;
-    left = PROXY_LINGER_MS - ((long)(t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000) ;
+    left = ust_ms_left(&t0, PROXY_LINGER_MS) ;
     if (left <= 0 || poll(&x, 1, (int)left) <= 0) break ;
     r = read(0, buf, sizeof buf) ;
     if (r <= 0) break ;

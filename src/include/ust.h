@@ -3,6 +3,7 @@
 #define UST_UST_H
 
 #include <stddef.h>
+#include <time.h>
 
 /* The largest descriptor number an option may name (Linux's nr_open ceiling). */
 #define UST_FD_MAX 1048576
@@ -43,6 +44,12 @@ extern size_t ust_der_next (unsigned char const *p, size_t len, unsigned int *ta
    end by itself, then SIGTERM, then UST_END_KILL_MS more before SIGKILL. */
 #define UST_END_GRACE_MS 30000
 #define UST_END_KILL_MS 5000
+
+/* A span on the monotonic clock: ust_ms_start marks its start in *t0;
+   ust_ms_left says how many of its ms milliseconds are left (0 or less:
+   it is over). For the short bounded waits outside iopause loops. */
+extern void ust_ms_start (struct timespec *t0) ;
+extern long ust_ms_left (struct timespec const *t0, unsigned int ms) ;
 
 /* A pidfd for pid (Linux 5.3), or -1. */
 extern int ust_pidfd_open (int pid) ;

@@ -33,15 +33,13 @@ static int alive (int pidfd, int pid)
 /* Waits up to ms for pid to be gone. Returns 1 if it is. */
 static int wait_gone (int pidfd, int pid, unsigned int ms)
 {
-  struct timespec t0, t ;
-  clock_gettime(CLOCK_MONOTONIC, &t0) ;
+  struct timespec t0 ;
+  ust_ms_start(&t0) ;
   for (;;)
   {
-    long spent, left ;
+    long left ;
     if (!alive(pidfd, pid)) return 1 ;
-    clock_gettime(CLOCK_MONOTONIC, &t) ;
-    spent = (long)(t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 ;
-    left = (long)ms - spent ;
+    left = ust_ms_left(&t0, ms) ;
     if (left <= 0) return 0 ;
     if (pidfd >= 0)
     {
