@@ -13,7 +13,7 @@ teardown() {
 
 @test "examples/starttls-echo: cleartext echo, STARTTLS, then echo inside TLS" {
   start_server -- env CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" "$UST_BIN/ucspitlsd" -- "$UST_EXAMPLES/starttls-echo"
-  run timeout 10 python3 - "$PORT" "$CERTS/ca.pem" <<'PY'
+  run timeout 10 "$PY" - "$PORT" "$CERTS/ca.pem" <<'PY'
 import socket, ssl, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
 f = s.makefile("rb")
@@ -34,7 +34,7 @@ PY
 
 @test "examples/starttls-echo: without a controller it says so and never offers TLS" {
   start_server -- "$UST_EXAMPLES/starttls-echo"
-  run timeout 10 python3 -c "
+  run timeout 10 "$PY" -c "
 import socket
 s = socket.create_connection(('127.0.0.1', $PORT), timeout=5)
 f = s.makefile('rb')
@@ -48,7 +48,7 @@ s.sendall(b'STARTTLS\r\n'); print(f.readline().decode().strip())
 @test "examples/demo --selftest: SMTP through exim delivers over STARTTLS; IMAP and POP3 complete STARTTLS/STLS" {
   [ -x /usr/sbin/exim4 ] && [ -x /usr/sbin/imap4d ] || skip "exim4 or imap4d not installed"
   # three free ports in a row: the demo uses PORT, PORT+1, PORT+2
-  port=$(python3 -c '
+  port=$("$PY" -c '
 import socket, random
 while True:
     p = random.randrange(20000, 60000)

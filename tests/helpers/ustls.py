@@ -19,6 +19,10 @@ class Timeout(Exception):
 def make_context(ca=None, cert=None, key=None, verify=True, check_hostname=True,
                  min_version=None, max_version=None):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    # The clean/unclean verdict needs OpenSSL to report a bare EOF: Debian's
+    # python3 sets OP_IGNORE_UNEXPECTED_EOF by default (a pyenv build does
+    # not), which makes a TCP half-close look like close_notify.
+    ctx.options &= ~getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
     if verify:
         ctx.load_verify_locations(cafile=ca)
         ctx.check_hostname = check_hostname
@@ -182,6 +186,12 @@ class TLS:
                 self.eof = "clean"
                 return b""
             except ssl.SSLEOFError:
+                self.eof = "unclean"
+                return b""
+            except ssl.SSLError as e:
+                # older Pythons (Debian 12's 3.11.2) raise a plain SSLError for it
+                if getattr(e, "reason", None) != "UNEXPECTED_EOF_WHILE_READING":
+                    raise
                 self.eof = "unclean"
                 return b""
 
