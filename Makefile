@@ -135,7 +135,7 @@ FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. -I$(srcdir)/src/include $(filter -I%,$(CPPFLAGS))
 FUZZ_TARGETS = $(patsubst $(srcdir)/tests/fuzz/%.c,%,$(wildcard $(srcdir)/tests/fuzz/fuzz_*.c))
 FUZZ_LIBSRC = $(wildcard $(srcdir)/src/lib/*.c) $(filter-out %d-starttls.c,$(wildcard $(srcdir)/proxies/*.c))
-build/fuzz/fuzz_clienthello: tests/fuzz/fuzz_clienthello.c src/backend/libtls/clienthello_sni.c
+build/fuzz/fuzz_clienthello: tests/fuzz/fuzz_clienthello.c src/backend/libtls/clienthello.c src/lib/ust_alpn.c
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
 # The proxy targets: the framework less its kernel side (proxy_loop.c and

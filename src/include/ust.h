@@ -51,6 +51,13 @@ extern size_t ust_der_next (unsigned char const *p, size_t len, unsigned int *ta
 extern void ust_ms_start (struct timespec *t0) ;
 extern long ust_ms_left (struct timespec const *t0, unsigned int ms) ;
 
+/* The ALPN ids of the mail protocols, the only ones a server engine
+   accepts when a client offers ALPN (no ALPN at all is fine). */
+#define UST_ALPN_MAIL_N 4
+extern char const *const ust_alpn_mail[UST_ALPN_MAIL_N] ;
+/* 1 if the len bytes at id are one of them. */
+extern int ust_alpn_is_mail (unsigned char const *id, size_t len) ;
+
 /* A pidfd for pid (Linux 5.3), or -1. */
 extern int ust_pidfd_open (int pid) ;
 

@@ -1,6 +1,7 @@
 /* setup.c: configures the BearSSL engine: TLS 1.2, ECDHE suites, algorithms, flags, buffer, then the first reset. */
 #include <string.h>
 #include "exitcodes.h"
+#include "ust.h"
 #include "bearssl-internal.h"
 
 /* Forward-secret suites only, in server preference order: AEAD first, then
@@ -54,10 +55,12 @@ int bsb_setup_server (tlsb *s, char const **why)
 {
   br_ssl_server_context *sc = &s->ctx.server ;
   int optional = s->conf.clientcert == TLSCONF_CLIENTCERT_OPTIONAL ;
-  uint32_t flags = BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION ;
+  /* ALPN offered, but no mail protocol in it: a fatal no_application_protocol alert */
+  uint32_t flags = BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION | BR_OPT_FAIL_ON_ALPN_MISMATCH ;
   br_ssl_server_zero(sc) ;
   s->eng = &sc->eng ;
   set_algorithms(s->eng) ;
+  br_ssl_engine_set_protocol_names(s->eng, (char const **)ust_alpn_mail, UST_ALPN_MAIL_N) ;
   bsb_policy_init(&s->policy, &s->conf, s->keypairs) ;
   br_ssl_server_set_policy(sc, &s->policy.vtable) ;
   if (s->conf.clientcert != TLSCONF_CLIENTCERT_NONE)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "exitcodes.h"
 #include "libtls-internal.h"
+#include "ust.h"
 
 /* Name of a keypair for messages: names may end at '=' (environment form). */
 static void pairname (tlsconf_keypair const *kp, char *out, size_t max)
@@ -138,6 +139,16 @@ static int finish (tlsb *s, unsigned int i, tlsconf_keypair const *kp)
 static int server (tlsb *s)
 {
   tlsconf const *c = s->conf ;
+  char alpn[64] ;
+  size_t n = 0 ;
+  for (unsigned int i = 0 ; i < UST_ALPN_MAIL_N ; i++)
+  {
+    size_t l = strlen(ust_alpn_mail[i]) ;
+    if (n + l + 2 > sizeof(alpn)) break ;
+    if (n) alpn[n++] = ',' ;
+    memcpy(alpn + n, ust_alpn_mail[i], l) ; n += l ;
+  }
+  alpn[n] = 0 ;
   for (unsigned int i = 0 ; i < c->nkeypairs ; i++)
   {
     int e ;
@@ -147,6 +158,8 @@ static int server (tlsb *s)
     if (!s->cfg[i] || !s->ctx[i]) { libtls_seterr(s, "tls_server", "out of memory") ; return UST_EXIT_SYS ; }
     if ((e = common(s, s->cfg[i])) || (e = keypair(s, s->cfg[i], &c->keypairs[i]))) return e ;
     tls_config_prefer_ciphers_server(s->cfg[i]) ;
+    /* a mail id offered is selected; io.c refuses an offer without one */
+    if (tls_config_set_alpn(s->cfg[i], alpn) < 0) { libtls_seterr(s, "ALPN", tls_config_error(s->cfg[i])) ; return UST_EXIT_SETUP ; }
     if (c->clientcert == TLSCONF_CLIENTCERT_OPTIONAL) tls_config_verify_client_optional(s->cfg[i]) ;
     else if (c->clientcert == TLSCONF_CLIENTCERT_REQUIRED) tls_config_verify_client(s->cfg[i]) ;
     if ((e = finish(s, i, &c->keypairs[i]))) return e ;

@@ -81,6 +81,17 @@ static tlsb_status accept_conn (tlsb *s)
     if (!r) { libtls_seterr(s, "TLS handshake", "the client closed the connection") ; return TLSB_ERROR ; }
     s->hello_len += (size_t)r ;
   }
+  /* ALPACA (RFC 7301 3.2): libtls would carry on without ALPN; refuse
+     with the fatal alert the RFC names, before any certificate is shown. */
+  if (found != -1 && clienthello_alpn_foreign(s->hello, s->hello_len) == 1)
+  {
+    static char const alert[7] = { 21, 3, 1, 0, 2, 2, 120 } ;  /* alert record: fatal, no_application_protocol */
+    ssize_t w ;
+    do w = write(s->netw, alert, sizeof(alert)) ;
+    while (w < 0 && errno == EINTR) ;
+    libtls_seterr(s, "ALPN", "the client offers only protocols other than mail (no_application_protocol)") ;
+    return TLSB_ERROR ;
+  }
   /* Not a parsable ClientHello: the default context will refuse it properly. */
   k = tlsconf_select_keypair(s->conf, found == 1 ? name : 0) ;
   if (k < 0)

@@ -45,6 +45,12 @@ extern ssize_t libtls_write_cb (struct tls *ctx, void const *buf, size_t len, vo
    well-formed ClientHello, -2 more bytes of the record are needed. */
 extern int clienthello_sni (char const *rec, size_t len, char *name, size_t max) ;
 
+/* The ALPN offer of the same record: 1 if the client offers ALPN and no
+   mail protocol id in it (ALPACA: a client of another protocol, refused),
+   0 if it offers none, offers a mail id, or the list is not in this
+   record or malformed (OpenSSL judges that); -1 and -2 as above. */
+extern int clienthello_alpn_foreign (char const *rec, size_t len) ;
+
 /* pem.c: 1 if mem holds a PEM header at all. */
 extern int libtls_is_pem (uint8_t const *mem, size_t len) ;
 /* pem.c: 1 if mem holds a complete "-----BEGIN label-----" ... "-----END label-----" block. */

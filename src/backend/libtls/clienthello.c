@@ -1,6 +1,7 @@
-/* clienthello_sni.c: reads the SNI host name out of a ClientHello record, bounds-checked. */
+/* clienthello.c: reads the SNI host name and the ALPN offer out of a ClientHello record, bounds-checked. */
 #include <string.h>
 #include "libtls-internal.h"
+#include "ust.h"
 
 /* A cursor over [p, end): every read checks the remaining length. */
 typedef struct cursor_s { unsigned char const *p, *end ; } cursor ;
@@ -47,7 +48,10 @@ static int server_name (cursor ext, char *name, size_t max)
   return 0 ;
 }
 
-int clienthello_sni (char const *rec, size_t len, char *name, size_t max)
+/* Finds extension etype in the ClientHello of the first record: 1 and its
+   body in *ext, 0 if it is not there (or not in this record), -1 if the
+   record is not a ClientHello, -2 if the record is incomplete. */
+static int find_ext (char const *rec, size_t len, size_t want, cursor *ext)
 {
   cursor c = { (unsigned char const *)rec, (unsigned char const *)rec + len } ;
   cursor body ;
@@ -73,11 +77,34 @@ int clienthello_sni (char const *rec, size_t len, char *name, size_t max)
   while (body.p < body.end)
   {
     size_t etype, elen ;
-    cursor ext ;
     if (!u16(&body, &etype) || !u16(&body, &elen) || !take(&body, elen, &b)) return 0 ;
-    if (etype != 0) continue ;
-    ext.p = b ; ext.end = b + elen ;
-    return server_name(ext, name, max) ;
+    if (etype != want) continue ;
+    ext->p = b ; ext->end = b + elen ;
+    return 1 ;
   }
   return 0 ;
+}
+
+int clienthello_sni (char const *rec, size_t len, char *name, size_t max)
+{
+  cursor ext ;
+  int r = find_ext(rec, len, 0, &ext) ;
+  return r == 1 ? server_name(ext, name, max) : r ;
+}
+
+int clienthello_alpn_foreign (char const *rec, size_t len)
+{
+  cursor ext ;
+  size_t listlen, idlen ;
+  unsigned char const *id ;
+  int r = find_ext(rec, len, 16, &ext) ;
+  if (r != 1) return r ;
+  /* a malformed list: OpenSSL refuses it itself (decode_error) */
+  if (!u16(&ext, &listlen) || !listlen || listlen != (size_t)(ext.end - ext.p)) return 0 ;
+  while (ext.p < ext.end)
+  {
+    if (!u8(&ext, &idlen) || !take(&ext, idlen, &id)) return 0 ;
+    if (ust_alpn_is_mail(id, idlen)) return 0 ;
+  }
+  return 1 ;
 }
