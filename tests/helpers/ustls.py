@@ -16,6 +16,12 @@ class Timeout(Exception):
     pass
 
 
+def unexpected_eof(e):
+    """A bare TCP EOF where TLS wanted close_notify: SSLEOFError, or on older
+    Pythons (Debian 12's 3.11.2) a plain SSLError with OpenSSL's reason."""
+    return isinstance(e, ssl.SSLEOFError) or getattr(e, "reason", None) == "UNEXPECTED_EOF_WHILE_READING"
+
+
 def make_context(ca=None, cert=None, key=None, verify=True, check_hostname=True,
                  min_version=None, max_version=None):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -185,12 +191,8 @@ class TLS:
             except ssl.SSLZeroReturnError:
                 self.eof = "clean"
                 return b""
-            except ssl.SSLEOFError:
-                self.eof = "unclean"
-                return b""
             except ssl.SSLError as e:
-                # older Pythons (Debian 12's 3.11.2) raise a plain SSLError for it
-                if getattr(e, "reason", None) != "UNEXPECTED_EOF_WHILE_READING":
+                if not unexpected_eof(e):
                     raise
                 self.eof = "unclean"
                 return b""
@@ -243,7 +245,9 @@ class TLS:
                     break
                 except ssl.SSLZeroReturnError:
                     eof = "clean"
-                except ssl.SSLEOFError:
+                except ssl.SSLError as e:
+                    if not unexpected_eof(e):
+                        raise
                     eof = "unclean"
             if eof is not None and shut_done:
                 self.eof = eof
