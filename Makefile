@@ -14,7 +14,9 @@ BATS ?= bats
 ENGINES = tlsd-io tlsc-io
 UCSPI = ucspitlsd ucspitlsc tlsd tlsc
 PROXIES = $(patsubst $(srcdir)/proxies/%.c,%,$(wildcard $(srcdir)/proxies/*d-starttls.c))
-PROGRAMS = $(ENGINES) $(UCSPI) $(PROXIES)
+# The conformance checker: no TLS library, its engine is tlsd-io.
+CHECKER = ucspitls-check
+PROGRAMS = $(ENGINES) $(UCSPI) $(PROXIES) $(CHECKER)
 HELPERS = $(patsubst $(srcdir)/tests/helpers/%.c,tests/helpers/%,$(wildcard $(srcdir)/tests/helpers/*.c))
 EXAMPLES = $(patsubst $(srcdir)/examples/%.c,examples/%,$(wildcard $(srcdir)/examples/*.c))
 
@@ -25,6 +27,8 @@ LIBUCSPITLS_SRC = $(call rel,$(wildcard $(srcdir)/src/lib/ucspitls_*.c $(srcdir)
 LIBUST_SRC = $(filter-out $(LIBUCSPITLS_SRC),$(call rel,$(wildcard $(srcdir)/src/lib/*.c)))
 # libustengine: the engine loop and the configured TLS backend (the only code linking a TLS library).
 LIBENGINE_SRC = $(call rel,$(wildcard $(srcdir)/src/engine/engine_*.c $(srcdir)/src/backend/$(TLS)/*.c))
+# ucspitls-check's own code.
+CHECK_SRC = $(call rel,$(wildcard $(srcdir)/src/check/*.c))
 # libustproxy: the protocol proxy framework and protocol files.
 LIBPROXY_SRC = $(filter-out $(PROXIES:%=proxies/%.c),$(call rel,$(wildcard $(srcdir)/proxies/*.c)))
 
@@ -54,6 +58,10 @@ bin/tlsd-io bin/tlsc-io: bin/%: build/src/engine/%.o $(LIBENGINE) $(LIBUST) $(LI
 	$(CC) $(LDFLAGS) -o $@ $^ $(TLS_LIBS) $(SKALIBS_LIBS)
 
 $(UCSPI:%=bin/%): bin/%: build/src/ucspi/%.o $(LIBUST) $(LIBUCSPITLS)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(SKALIBS_LIBS)
+
+bin/ucspitls-check: build/src/ucspi/ucspitls-check.o $(call obj,$(CHECK_SRC)) $(LIBUST) $(LIBUCSPITLS)
 	@mkdir -p bin
 	$(CC) $(LDFLAGS) -o $@ $^ $(SKALIBS_LIBS)
 

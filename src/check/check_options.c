@@ -1,0 +1,49 @@
+/* check_options.c: the options of ucspitls-check. */
+#include <string.h>
+#include <skalibs/sgetopt.h>
+#include <skalibs/strerr.h>
+#include "check.h"
+#include "engine.h"
+#include "exitcodes.h"
+#include "ust.h"
+
+static unsigned int uint_arg (char const *s, char const *opt)
+{
+  unsigned int u ;
+  if (!ust_uint(s, &u)) strerr_dief(UST_EXIT_USAGE, opt, " must be a non-negative integer, not: ", s) ;
+  return u ;
+}
+
+int check_options_parse (check_options *o, int argc, char const *const *argv)
+{
+  subgetopt l = SUBGETOPT_ZERO ;
+  o->keep_tls_vars = 0 ;
+  o->block = CHECK_BLOCK_ENGINE ;
+  o->bound_ms = CHECK_BOUND_MS_DEFAULT ;
+  o->handshake_ms = ENGINE_HANDSHAKE_MS_DEFAULT ;
+  o->output = 0 ;
+  o->verbosity = 1 ;
+  for (;;)
+  {
+    int opt = subgetopt_r(argc, argv, "Zzb:t:K:o:v:", &l) ;
+    if (opt == -1) break ;
+    switch (opt)
+    {
+      case 'Z' : o->keep_tls_vars = 1 ; break ;
+      case 'z' : o->keep_tls_vars = 0 ; break ;
+      case 'b' :
+        if (!strcmp(l.arg, "engine")) o->block = CHECK_BLOCK_ENGINE ;
+        else if (!strcmp(l.arg, "bare")) o->block = CHECK_BLOCK_BARE ;
+        else if (!strcmp(l.arg, "max")) o->block = CHECK_BLOCK_MAX ;
+        else strerr_dief(UST_EXIT_USAGE, "-b must be engine, bare or max, not: ", l.arg) ;
+        break ;
+      case 't' : o->bound_ms = uint_arg(l.arg, "-t") ; if (!o->bound_ms) strerr_dief(UST_EXIT_USAGE, "-t must be positive") ; break ;
+      case 'K' : o->handshake_ms = uint_arg(l.arg, "-K") ; break ;
+      case 'o' : o->output = l.arg ; break ;
+      case 'v' : o->verbosity = uint_arg(l.arg, "-v") ; break ;
+      default : strerr_dief(UST_EXIT_USAGE, "usage: ", CHECK_USAGE) ;
+    }
+  }
+  if (l.ind >= argc) strerr_dief(UST_EXIT_USAGE, "usage: ", CHECK_USAGE) ;
+  return l.ind ;
+}
