@@ -12,7 +12,7 @@ BATS ?= bats
 
 # Programs, each a thin main over the libraries below.
 ENGINES = tlsd-io tlsc-io
-UCSPI = ucspitlsd ucspitlsc tlsd tlsc
+UCSPI = ucspitlsd ucspitlsc tlsd tlsc proxy-header
 PROXIES = $(patsubst $(srcdir)/proxies/%.c,%,$(wildcard $(srcdir)/proxies/*d-starttls.c))
 # The conformance checker: no TLS library, its engine is tlsd-io.
 CHECKER = ucspitls-check

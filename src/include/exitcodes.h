@@ -4,6 +4,7 @@
 
 enum ust_exit {
   UST_EXIT_OK = 0,         /* normal end */
+  UST_EXIT_PROXYHDR = 95,  /* proxy-header: the PROXY header is missing, bad, late, or from an untrusted address */
   UST_EXIT_TLSCONF = 96,   /* TLS configuration error: key, certificate, trust anchors */
   UST_EXIT_SETUP = 97,     /* engine setup error */
   UST_EXIT_TLS = 98,       /* TLS error while running, handshake failure or timeout */
