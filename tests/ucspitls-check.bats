@@ -5,6 +5,7 @@
 # reproduces one known handoff bug and fails (or warns) exactly its rule.
 
 load helpers/common
+load helpers/check
 
 setup_file() {
   ust_certs
@@ -16,6 +17,8 @@ setup() {
   REPORT=$T/report
   BAD=$SCRIPTS/bad-ucspitls-app.py
 }
+
+APP_RULES="command nonblock read-past unread cleartext-after after-handoff eof-wait fds env"
 
 teardown() {
   ust_teardown
@@ -34,25 +37,6 @@ client() {
   run tagged timeout 60 env PYTHONPATH="$SCRIPTS" "$PY" "$SCRIPTS/check-client.py" --port "$PORT" --ca "$CERTS/ca.pem" "$@"
 }
 
-# The report, once its summary is written.
-report() {
-  wait_grep '^SUMMARY: ' "$REPORT" 30
-  cat "$REPORT"
-}
-
-# verdict RULE: PASS, WARN or FAIL, from the report.
-verdict() { sed -n "s/^\(PASS\|WARN\|FAIL\) $1: .*/\1/p" "$REPORT" | head -n1; }
-
-# Every rule of the report except those named passes.
-others_pass() {
-  local line rule ok=1
-  while read -r line; do
-    rule=${line#* }; rule=${rule%%:*}
-    case " $* " in *" $rule "*) continue ;; esac
-    [ "${line%% *}" = PASS ] || { echo "not PASS: $line" >&2; ok=; }
-  done < <(grep -E '^(PASS|WARN|FAIL) ' "$REPORT")
-  [ -n "$ok" ]
-}
 
 @test "ucspitls-check: smtpd-starttls passes every rule and the mail goes through" {
   check_server -- "$UST_BIN/smtpd-starttls" -- "$PY" "$SCRIPTS/fake-smtpd.py"
@@ -63,11 +47,56 @@ others_pass() {
   assert_line --regexp '^< 221'
   report
   grep -q 'hello' "$T/fake.log"
-  for r in command nonblock read-past unread cleartext-after after-handoff eof-wait fds env; do
-    [ "$(verdict $r)" = PASS ] || fail "$r: $(grep " $r: " "$REPORT")"
-  done
+  all_pass $APP_RULES
   grep -qx 'SUMMARY: 9 passed, 0 warned, 0 failed' "$REPORT"
   wait_sessions_gone 10
+}
+
+@test "ucspitls-check: imapd-starttls passes every rule (imaplib STARTTLS, LOGIN, FETCH)" {
+  check_server -- "$UST_BIN/imapd-starttls" -- "$PY" "$SCRIPTS/fake-imapd.py"
+  run tagged timeout 60 "$PY" -c "
+import imaplib, ssl
+m = imaplib.IMAP4('127.0.0.1', $PORT)
+m.starttls(ssl_context=ssl.create_default_context(cafile='$CERTS/ca.pem'))
+m.login('user', 'pass'); m.select('INBOX')
+typ, data = m.fetch('1', '(BODY[])')
+assert data[0][1].startswith(b'Subject: fake'), data
+m.logout(); print('ok')"
+  assert_success
+  assert_output ok
+  report
+  all_pass $APP_RULES
+  grep -q '^PASS read-past: prog had read exactly through its STARTTLS line (client line 2, ' "$REPORT"
+  grep -qx 'SUMMARY: 9 passed, 0 warned, 0 failed' "$REPORT"
+  wait_sessions_gone 10
+}
+
+@test "ucspitls-check: pop3d-starttls passes every rule (poplib STLS, USER/PASS, RETR)" {
+  check_server -- "$UST_BIN/pop3d-starttls" -- "$PY" "$SCRIPTS/fake-pop3d.py"
+  run tagged timeout 60 "$PY" -c "
+import poplib, ssl
+p = poplib.POP3('127.0.0.1', $PORT)
+p.stls(context=ssl.create_default_context(cafile='$CERTS/ca.pem'))
+p.user('u'); p.pass_('p')
+resp, lines, octets = p.retr(1)
+assert lines[0] == b'Subject: fake', lines
+p.quit(); print('ok')"
+  assert_success
+  assert_output ok
+  report
+  all_pass $APP_RULES
+  grep -qx 'SUMMARY: 9 passed, 0 warned, 0 failed' "$REPORT"
+  wait_sessions_gone 10
+}
+
+@test "ucspitls-check: starttls-echo (libucspitls) passes every rule" {
+  check_server -- "$UST_EXAMPLES/starttls-echo"
+  run tagged timeout 60 "$PY" "$SCRIPTS/echo-client.py" "$PORT" "$CERTS/ca.pem"
+  assert_success
+  assert_line --regexp '^tls: TLSv1'
+  report
+  all_pass $APP_RULES
+  grep -qx 'SUMMARY: 9 passed, 0 warned, 0 failed' "$REPORT"
 }
 
 @test "ucspitls-check: a real STARTTLS client (openssl s_client -starttls smtp) completes through it" {

@@ -449,17 +449,7 @@ SH
 @test "a controller that keeps the control socket open after the info block: libucspitls stops at the terminator" {
   start_server CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" \
     -- "$PY" "$SCRIPTS/keepopen-controller.py" "$UST_BIN/tlsd-io" "$UST_EXAMPLES/starttls-echo"
-  run tagged timeout 20 "$PY" - "$PORT" "$CERTS/ca.pem" <<'PY'
-import socket, ssl, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-f = s.makefile("rb")
-assert f.readline() == b"hello, STARTTLS available\r\n"
-s.sendall(b"STARTTLS\r\n"); assert f.readline() == b"ready\r\n"
-t = ssl.create_default_context(cafile=sys.argv[2]).wrap_socket(s, server_hostname="localhost")
-tf = t.makefile("rb")
-print(tf.readline().decode().strip())
-t.sendall(b"QUIT\r\n"); print(tf.readline().decode().strip())
-PY
+  run tagged timeout 20 "$PY" "$SCRIPTS/echo-client.py" "$PORT" "$CERTS/ca.pem"
   echo "$output"
   [ "$status" -eq 0 ]
   [[ "$output" == "tls: TLSv1."*"bye" ]]

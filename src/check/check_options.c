@@ -23,9 +23,10 @@ int check_options_parse (check_options *o, int argc, char const *const *argv)
   o->handshake_ms = ENGINE_HANDSHAKE_MS_DEFAULT ;
   o->output = 0 ;
   o->verbosity = 1 ;
+  o->controller = o->client = o->leave_blocking = 0 ;
   for (;;)
   {
-    int opt = subgetopt_r(argc, argv, "Zzb:t:K:o:v:", &l) ;
+    int opt = subgetopt_r(argc, argv, "Zzb:t:K:o:v:acn", &l) ;
     if (opt == -1) break ;
     switch (opt)
     {
@@ -41,9 +42,19 @@ int check_options_parse (check_options *o, int argc, char const *const *argv)
       case 'K' : o->handshake_ms = uint_arg(l.arg, "-K") ; break ;
       case 'o' : o->output = l.arg ; break ;
       case 'v' : o->verbosity = uint_arg(l.arg, "-v") ; break ;
+      case 'a' : o->controller = 1 ; break ;
+      case 'c' : o->client = 1 ; break ;
+      case 'n' : o->leave_blocking = 1 ; break ;
       default : strerr_dief(UST_EXIT_USAGE, "usage: ", CHECK_USAGE) ;
     }
   }
+  if (o->controller)
+  {
+    /* controller mode is the application itself: nothing to run */
+    if (l.ind < argc) strerr_dief(UST_EXIT_USAGE, "-a runs no program; usage: ", CHECK_USAGE) ;
+    return l.ind ;
+  }
+  if (o->client || o->leave_blocking) strerr_dief(UST_EXIT_USAGE, "-c and -n go with -a; usage: ", CHECK_USAGE) ;
   if (l.ind >= argc) strerr_dief(UST_EXIT_USAGE, "usage: ", CHECK_USAGE) ;
   return l.ind ;
 }

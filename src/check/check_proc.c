@@ -128,7 +128,7 @@ int check_proc_extra_fds (pid_t pid, pid_t root, int const *expected, unsigned i
   snprintf(path, sizeof path, "/proc/%d/fd", (int)pid) ;
   d = opendir(path) ;
   if (!d) return -1 ;
-  npids = tree(root, pids, TREE_MAX) ;
+  if (root > 0) npids = tree(root, pids, TREE_MAX) ;
   while ((e = readdir(d)))
   {
     char t[256], num[16] ;
@@ -137,6 +137,7 @@ int check_proc_extra_fds (pid_t pid, pid_t root, int const *expected, unsigned i
     fd = atoi(e->d_name) ;
     for (unsigned int i = 0 ; i < n ; i++) if (expected[i] == fd) known = 1 ;
     if (known) continue ;
+    if (pid == getpid() && fd == dirfd(d)) continue ;  /* opendir's own descriptor */
     if (check_proc_fdtarget(pid, fd, t, sizeof t) < 0) continue ;  /* opendir's own descriptor is ours, not pid's */
     /* a pipe or socket to another process of prog is prog's own plumbing (a proxy's backend) */
     /* pidfds, eventfds, timerfds: made by the process for itself, never a socket or file it was handed */

@@ -122,5 +122,6 @@ int check_report_end (check_report *r, char const *output)
     allwrite(fd, out.s, out.len) ;
     stralloc_free(&out) ;
   }
+  stralloc_free(&r->text) ;
   return r->nfail ? 1 : 0 ;
 }

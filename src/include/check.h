@@ -1,6 +1,6 @@
 /* check.h: ucspitls-check, the UCSPI-TLS conformance checker (issue 15):
-   its options, its report, the /proc observations and application mode (controller mode, -a, is
-   still to come). */
+   its options, its report, the /proc observations, application mode and
+   controller mode (-a). */
 #ifndef UST_CHECK_H
 #define UST_CHECK_H
 
@@ -10,7 +10,12 @@
 #include <skalibs/stralloc.h>
 #include <skalibs/tai.h>
 
-#define CHECK_USAGE "ucspitls-check [ -Z | -z ] [ -b shape ] [ -t ms ] [ -K ms ] [ -o file ] [ -v n ] [ -- ] prog..."
+#define CHECK_USAGE "ucspitls-check [ -Z | -z ] [ -b shape ] [ -t ms ] [ -K ms ] [ -o file ] [ -v n ] [ -- ] prog...\n   or: ucspitls-check -a [ -c ] [ -n ] [ -t ms ] [ -K ms ] [ -o file ] [ -v n ]"
+
+/* Controller mode: the longest wait for one line of the dialogue, and the
+   most commands served in one session. */
+#define CHECK_IDLE_MS 30000U
+#define CHECK_COMMANDS_MAX 200U
 
 /* The observation bound of -t: how long ucspitls-check waits for a sign
    (prog closing its network descriptors, going on after the info block,
@@ -36,9 +41,12 @@ typedef struct check_options_s {
   unsigned int handshake_ms ; /* -K: for the engine, and our wait for its block */
   char const *output ;       /* -o: the report file (appended), else stderr */
   unsigned int verbosity ;   /* -v: 2 adds the timestamped trace */
+  int controller ;           /* -a: check the controller we run under */
+  int client ;               /* -c: with -a, the client side (network on 6/7, under ucspitlsc) */
+  int leave_blocking ;       /* -n: with -a, do not set O_NONBLOCK before 'Y' */
 } check_options ;
 
-/* Parses argv; returns the index of prog. Dies 100. */
+/* Parses argv; returns the index of prog (argc with -a). Dies 100. */
 extern int check_options_parse (check_options *o, int argc, char const *const *argv) ;
 
 typedef enum check_verdict_e { CHECK_PASS, CHECK_WARN, CHECK_FAIL } check_verdict ;
@@ -67,7 +75,8 @@ extern unsigned long check_ms (check_report const *r) ;
 
 /* Adds the summary line and writes the report to output (appended; NULL:
    stderr, each line prefixed with "ucspitls-check: "). Returns the exit
-   code: 0 when no rule failed, 1 otherwise. Dies 111 if it cannot write. */
+   code: 0 when no rule failed, 1 otherwise; frees the text. Dies 111 if it
+   cannot write. */
 extern int check_report_end (check_report *r, char const *output) ;
 
 /* Appends len bytes of s to sa as printable text (\r \n \xHH), at most max. */
@@ -84,7 +93,7 @@ extern int check_proc_fdtarget (pid_t pid, int fd, char *buf, size_t max) ;
 
 /* The descriptors of pid that are not in expected (n numbers) and not
    shared (same pipe or socket) with another process of the tree rooted at
-   root: appended to out as " fd=target" each. *count gets their number. */
+   root (root 0: no tree, every such descriptor counts): appended to out as " fd=target" each. *count gets their number. */
 extern int check_proc_extra_fds (pid_t pid, pid_t root, int const *expected, unsigned int n, stralloc *out, unsigned int *count) ;
 
 /* The names of the TLS configuration variables (ust_is_tls_var) in
@@ -95,5 +104,32 @@ extern int check_proc_tls_env (pid_t pid, stralloc *out, unsigned int *count) ;
 /* Application mode: runs prog (argv) as a UCSPI-TLS application between
    the client on 0/1 and our engine. Returns the exit code. */
 extern int check_app_main (check_options const *o, char const *const *argv, char const *const *envp) ;
+
+/* Controller mode: plays a UCSPI-TLS application (a small SMTP server, or
+   with -c its client) under the controller being checked. Returns the exit
+   code. */
+extern int check_ctl_main (check_options const *o, char const *const *envp) ;
+
+/* Controller mode's watch of the controller's side, where it is our
+   descendant (the application keeps the pid, as under ucspitlsd and
+   s6-ucspitlsd): our children are traced (ptrace) from just before 'Y' until
+   the first exec among them, the engine's, so that the network socket's
+   flags are read while the engine has not run yet. */
+typedef struct check_execwatch_s {
+  pid_t pid[32] ;
+  unsigned int n ;
+} check_execwatch ;
+
+/* Seizes our child processes. Returns how many, or -1 with errno (none
+   could be traced). */
+extern int check_execwatch_start (check_execwatch *w) ;
+
+/* Handles what the tracees report, without blocking. Returns the pid that
+   has just exec'd, stopped there (read the flags, then call
+   check_execwatch_end), 0 if none yet, -1 when no tracee is left. */
+extern pid_t check_execwatch_step (check_execwatch *w) ;
+
+/* Lets every tracee go. */
+extern void check_execwatch_end (check_execwatch *w) ;
 
 #endif

@@ -1,4 +1,5 @@
-/* ucspitls-check.c: checks a UCSPI-TLS application, run where its controller would be. */
+/* ucspitls-check.c: checks a UCSPI-TLS application, run where its controller would be,
+   or with -a a controller, run as its application. */
 #include <skalibs/strerr.h>
 #include "check.h"
 
@@ -8,5 +9,5 @@ int main (int argc, char const *const *argv, char const *const *envp)
   int i ;
   PROG = "ucspitls-check" ;
   i = check_options_parse(&o, argc, argv) ;
-  return check_app_main(&o, argv + i, envp) ;
+  return o.controller ? check_ctl_main(&o, envp) : check_app_main(&o, argv + i, envp) ;
 }
