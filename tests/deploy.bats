@@ -98,6 +98,11 @@ print(s.recv(100).decode(), s.version())"
     echo "$output"
     [ "$status" -eq 0 ]
     [[ "$output" == "$greeting"*"TLSv1."* ]]
+    # TLS_CIPHERS=strict, the default of the required-TLS scripts: no CBC suite
+    run tagged timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$CERTS/ca.pem" -brief \
+      -tls1_2 -cipher ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA </dev/null
+    echo "$output"
+    [ "$status" -ne 0 ]
   done
 }
 

@@ -35,7 +35,8 @@ synopsis_of() {
     inentry { printf "%s ", $0 }'
 }
 
-# The usage text that program $1 prints for a bad option, after "usage: ".
+# The usage text that program $1 prints for a bad option, after "usage: "
+# (with a second form's "or:" line appended).
 # Tries a few option characters that no program accepts.
 usage_of() {
   local bin="$1" bad err status
@@ -43,7 +44,9 @@ usage_of() {
     err=$(timeout 10 "$bin" "$bad" </dev/null 2>&1 >/dev/null)
     status=$?
     if [ "$status" -eq 100 ] && printf '%s\n' "$err" | grep -q ': fatal: usage: '; then
-      printf '%s\n' "$err" | grep -m1 ': fatal: usage: ' | sed 's/.*: fatal: usage: //'
+      # a program with two forms goes on with "   or: ..." lines, as SYNOPSIS has two entries
+      printf '%s\n' "$err" | awk '/: fatal: usage: / && !u { sub(/.*: fatal: usage: /, "") ; printf "%s", $0 ; u = 1 ; next }
+        u && /^ +or: / { sub(/^ +or: /, "") ; printf " %s", $0 ; next } u { exit } END { print "" }'
       return 0
     fi
   done

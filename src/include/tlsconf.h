@@ -26,6 +26,19 @@ typedef enum tlsconf_clientcert_e {
    2 = a name that matches no SNI pair fails the handshake. */
 #define TLSCONF_SNILEVEL_DEFAULT 1
 
+/* TLS_PROTOCOLS: the protocol versions allowed, a set of these bits. */
+#define TLSCONF_TLS12 1U
+#define TLSCONF_TLS13 2U
+#define TLSCONF_PROTOCOLS_DEFAULT (TLSCONF_TLS12 | TLSCONF_TLS13)
+
+/* TLS_CIPHERS: the cipher policy. Both are forward secret (ECDHE) only;
+   strict is AEAD only, compat adds the ECDHE CBC suites of TLS 1.2 for old
+   clients (the default: see tlsd-io(1) for why). */
+typedef enum tlsconf_ciphers_e {
+  TLSCONF_CIPHERS_COMPAT,
+  TLSCONF_CIPHERS_STRICT
+} tlsconf_ciphers ;
+
 typedef struct tlsconf_keypair_s {
   char const *name ;      /* NULL for the default pair; "host.example.org" or "*.example.org",
                              ending at NUL or at '=' (it may point into an environment entry) */
@@ -43,15 +56,32 @@ typedef struct tlsconf_s {
   tlsconf_keypair keypairs[TLSCONF_KEYPAIRS_MAX] ;
   unsigned int nkeypairs ;
   int has_default ;                /* keypairs[0] is the default (unnamed) pair */
+  unsigned int protocols ;         /* TLS_PROTOCOLS: TLSCONF_TLS12 | TLSCONF_TLS13 */
+  tlsconf_ciphers ciphers ;        /* TLS_CIPHERS */
 } tlsconf ;
 
 /* Fills conf from envp (CERTFILE, KEYFILE, CERTFILE:name/KEYFILE:name pairs,
-   CAFILE, CADIR). role, clientcert, snilevel and servername must be set by the
+   CAFILE, CADIR, TLS_PROTOCOLS, TLS_CIPHERS). role, clientcert, snilevel and servername must be set by the
    caller beforehand. The strings point into envp. Returns 0 on success; on a
    bad configuration returns -1 and sets *why to a static message naming the
    problem (missing KEYFILE for a CERTFILE, a top-level wildcard, too many
    pairs, a server with no certificate at all, a client with no trust anchors). */
 extern int tlsconf_from_env (tlsconf *conf, char const *const *envp, char const **why) ;
+
+/* Parses a TLS_PROTOCOLS value: names separated by ',', ':' or spaces,
+   case ignored: "tlsv1.2", "tlsv1.3", or "default" / "secure" / "all" for
+   both. Returns 0 and the set in *out, or -1 and *why. */
+extern int tlsconf_parse_protocols (char const *s, unsigned int *out, char const **why) ;
+
+/* Parses a TLS_CIPHERS value: "strict", "compat" or "default" (compat).
+   Returns 0, or -1 and *why. */
+extern int tlsconf_parse_ciphers (char const *s, tlsconf_ciphers *out, char const **why) ;
+
+/* Sets conf->protocols and conf->ciphers from TLS_PROTOCOLS and
+   TLS_CIPHERS in envp (unset or empty: the defaults). Returns 0, or -1 and
+   *why. Part of tlsconf_from_env; the controllers call it alone at start,
+   so that a bad value fails there and not at the first STARTTLS. */
+extern int tlsconf_policy_from_env (tlsconf *conf, char const *const *envp, char const **why) ;
 
 /* Returns the index in conf->keypairs of the pair to use for the SNI name
    servername (may be NULL or empty: no SNI), following conf->snilevel:

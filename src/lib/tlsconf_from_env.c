@@ -1,23 +1,7 @@
 /* tlsconf_from_env.c: reads the engine's TLS configuration variables. */
 #include <string.h>
 #include "tlsconf.h"
-
-static char const *value_of (char const *entry, char const *name, size_t namelen)
-{
-  if (strncmp(entry, name, namelen) || entry[namelen] != '=') return 0 ;
-  return entry + namelen + 1 ;
-}
-
-static char const *getvar (char const *const *envp, char const *name)
-{
-  size_t len = strlen(name) ;
-  for (; *envp ; envp++)
-  {
-    char const *v = value_of(*envp, name, len) ;
-    if (v) return v ;
-  }
-  return 0 ;
-}
+#include "ust.h"
 
 /* Finds "KEYFILE:name=" for the SNI name of a "CERTFILE:name=..." entry. */
 static char const *sni_keyfile (char const *const *envp, char const *name, size_t namelen)
@@ -30,15 +14,16 @@ static char const *sni_keyfile (char const *const *envp, char const *name, size_
 
 int tlsconf_from_env (tlsconf *conf, char const *const *envp, char const **why)
 {
-  char const *cert = getvar(envp, "CERTFILE") ;
-  char const *key = getvar(envp, "KEYFILE") ;
+  char const *cert = ust_getenv(envp, "CERTFILE") ;
+  char const *key = ust_getenv(envp, "KEYFILE") ;
   conf->nkeypairs = 0 ;
   conf->has_default = 0 ;
-  conf->cafile = getvar(envp, "CAFILE") ;
-  conf->cadir = getvar(envp, "CADIR") ;
+  conf->cafile = ust_getenv(envp, "CAFILE") ;
+  conf->cadir = ust_getenv(envp, "CADIR") ;
   if (conf->cafile && !*conf->cafile) conf->cafile = 0 ;
   if (conf->cadir && !*conf->cadir) conf->cadir = 0 ;
 
+  if (tlsconf_policy_from_env(conf, envp, why) < 0) return -1 ;
   if (cert && !*cert) cert = 0 ;
   if (key && !*key) key = 0 ;
   if (!cert != !key)

@@ -131,6 +131,12 @@ int wrapper_controller_main (int argc, char const *const *argv, char const *cons
   char vars[3][32] ;
   char const *extra[5] ;
   int i = wrapper_options(&w, argc, argv, role, role == TLSCONF_SERVER ? SERVER_USAGE : CLIENT_USAGE) ;
+  {
+    /* the policy is known now: a bad value fails here, not at the first STARTTLS */
+    tlsconf policy ;
+    char const *why ;
+    if (tlsconf_policy_from_env(&policy, envp, &why) < 0) strerr_dief(UST_EXIT_USAGE, "bad TLS environment: ", why) ;
+  }
   wrapper_controller_spawn(&w, envp, fds) ;
   wrapper_controller_vars(fds, vars, extra) ;
   wrapper_exec_prog(&w, argv + i, envp, extra) ;

@@ -98,15 +98,40 @@ static void test_sni (void)
 
 static void test_env (void)
 {
-  char const *env[] = { "PATH=/bin", "CERTFILE=/c", "KEYFILE:x=/k", "CAFILE=/ca", "TLS_UID=5", "SSL_CIPHER=old", "CERTFILEX=keep", 0 } ;
+  char const *env[] = { "PATH=/bin", "CERTFILE=/c", "KEYFILE:x=/k", "CAFILE=/ca", "TLS_UID=5", "TLS_CIPHERS=strict", "SSL_CIPHER=old", "CERTFILEX=keep", 0 } ;
   char const *drop[] = { "SSL_CIPHER", 0 } ;
-  char const *out[8] ;
+  char const *out[9] ;
   unsigned int u ;
-  check(ust_env_filter(out, 8, env, 0, drop) == 2 && !strcmp(out[0], "PATH=/bin") && !strcmp(out[1], "CERTFILEX=keep") && !out[2], "TLS variables stripped") ;
-  check(ust_env_filter(out, 8, env, 1, drop) == 6, "kept with -Z") ;
+  check(ust_env_filter(out, 9, env, 0, drop) == 2 && !strcmp(out[0], "PATH=/bin") && !strcmp(out[1], "CERTFILEX=keep") && !out[2], "TLS variables stripped") ;
+  check(ust_env_filter(out, 9, env, 1, drop) == 7, "kept with -Z") ;
   check(ust_env_filter(out, 2, env, 1, 0) == -1, "too small") ;
   check(ust_uint("4294967295", &u) && u == 4294967295U, "uint max") ;
   check(!ust_uint("4294967296", &u) && !ust_uint("-1", &u) && !ust_uint("", &u) && !ust_uint("1x", &u), "uint rejects") ;
+}
+
+static void test_policy (void)
+{
+  unsigned int set = 0 ;
+  tlsconf_ciphers c = TLSCONF_CIPHERS_COMPAT ;
+  char const *why ;
+  tlsconf conf ;
+  char const *env[] = { "TLS_PROTOCOLS=", "TLS_CIPHERS=Strict", 0 } ;
+  char const *envbad[] = { "TLS_CIPHERS=medium", 0 } ;
+  check(!tlsconf_parse_protocols("tlsv1.2", &set, &why) && set == TLSCONF_TLS12, "tlsv1.2") ;
+  check(!tlsconf_parse_protocols("TLSv1.3", &set, &why) && set == TLSCONF_TLS13, "TLSv1.3, case ignored") ;
+  check(!tlsconf_parse_protocols("tlsv1.2:tlsv1.3", &set, &why) && set == (TLSCONF_TLS12 | TLSCONF_TLS13), "a list with ':'") ;
+  check(!tlsconf_parse_protocols(" tlsv1.3, tlsv1.2 ", &set, &why) && set == (TLSCONF_TLS12 | TLSCONF_TLS13), "a list with ', '") ;
+  check(!tlsconf_parse_protocols("secure", &set, &why) && set == TLSCONF_PROTOCOLS_DEFAULT, "secure") ;
+  check(tlsconf_parse_protocols("tlsv1.1", &set, &why) < 0 && strstr(why, "RFC 8996"), "TLS 1.1 refused, naming RFC 8996") ;
+  check(tlsconf_parse_protocols("tlsv1.2,sslv3", &set, &why) < 0, "an unknown name in a list") ;
+  check(tlsconf_parse_protocols(",", &set, &why) < 0, "no name") ;
+  check(tlsconf_parse_protocols("tlsv1.22", &set, &why) < 0, "a longer word") ;
+  check(!tlsconf_parse_ciphers("strict", &c, &why) && c == TLSCONF_CIPHERS_STRICT, "strict") ;
+  check(!tlsconf_parse_ciphers("compat", &c, &why) && c == TLSCONF_CIPHERS_COMPAT, "compat") ;
+  check(!tlsconf_parse_ciphers("default", &c, &why) && c == TLSCONF_CIPHERS_COMPAT, "default is compat") ;
+  check(tlsconf_parse_ciphers("HIGH:!aNULL", &c, &why) < 0, "no OpenSSL cipher strings") ;
+  check(!tlsconf_policy_from_env(&conf, env, &why) && conf.protocols == TLSCONF_PROTOCOLS_DEFAULT && conf.ciphers == TLSCONF_CIPHERS_STRICT, "empty is unset; Strict") ;
+  check(tlsconf_policy_from_env(&conf, envbad, &why) < 0, "a bad TLS_CIPHERS") ;
 }
 
 int main (void)
@@ -114,6 +139,7 @@ int main (void)
   test_block() ;
   test_sni() ;
   test_env() ;
+  test_policy() ;
   if (failures) { printf("%d failure(s)\n", failures) ; return 1 ; }
   printf("all unit tests passed\n") ;
   return 0 ;

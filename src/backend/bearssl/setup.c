@@ -1,11 +1,12 @@
-/* setup.c: configures the BearSSL engine: TLS 1.2, ECDHE suites, algorithms, flags, buffer, then the first reset. */
+/* setup.c: configures the BearSSL engine: TLS 1.2, ECDHE suites (TLS_CIPHERS), algorithms, flags, buffer, then the first reset. */
 #include <string.h>
 #include "exitcodes.h"
 #include "ust.h"
 #include "bearssl-internal.h"
 
-/* Forward-secret suites only, in server preference order: AEAD first, then
-   CBC for older clients. ECDSA and RSA variants side by side: the policy
+/* Forward-secret suites only, in server preference order: AEAD first (all
+   that TLS_CIPHERS=strict allows: SUITES_AEAD), then CBC for older clients
+   (compat, the default). ECDSA and RSA variants side by side: the policy
    keeps those fitting the certificate chosen for the client's SNI name. */
 static uint16_t const suites[] = {
   BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
@@ -14,6 +15,7 @@ static uint16_t const suites[] = {
   BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
   BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
   BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+#define SUITES_AEAD 6
   BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
   BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
   BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384,
@@ -24,11 +26,19 @@ static uint16_t const suites[] = {
   BR_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA
 } ;
 
+/* TLS_PROTOCOLS: BearSSL speaks TLS 1.2 at most, so the set must hold it. */
+static int check_protocols (tlsb const *s, char const **why)
+{
+  if (s->conf.protocols & TLSCONF_TLS12) return 0 ;
+  *why = "TLS_PROTOCOLS: this build's TLS library, BearSSL, has no TLS 1.3: the set must include tlsv1.2" ;
+  return UST_EXIT_USAGE ;
+}
+
 /* What both roles need: protocol, suites, and the implementations behind them. */
-static void set_algorithms (br_ssl_engine_context *eng)
+static void set_algorithms (br_ssl_engine_context *eng, tlsconf const *conf)
 {
   br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12) ;
-  br_ssl_engine_set_suites(eng, suites, sizeof(suites) / sizeof(*suites)) ;
+  br_ssl_engine_set_suites(eng, suites, conf->ciphers == TLSCONF_CIPHERS_STRICT ? SUITES_AEAD : sizeof(suites) / sizeof(*suites)) ;
   br_ssl_engine_set_hash(eng, br_sha1_ID, &br_sha1_vtable) ;
   br_ssl_engine_set_hash(eng, br_sha224_ID, &br_sha224_vtable) ;
   br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable) ;
@@ -38,7 +48,7 @@ static void set_algorithms (br_ssl_engine_context *eng)
   br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf) ;
   br_ssl_engine_set_default_aes_gcm(eng) ;
   br_ssl_engine_set_default_chapol(eng) ;
-  br_ssl_engine_set_default_aes_cbc(eng) ;
+  if (conf->ciphers != TLSCONF_CIPHERS_STRICT) br_ssl_engine_set_default_aes_cbc(eng) ;
   br_ssl_engine_set_default_ec(eng) ;
   br_ssl_engine_set_default_rsavrfy(eng) ;
   br_ssl_engine_set_default_ecdsa(eng) ;
@@ -57,9 +67,11 @@ int bsb_setup_server (tlsb *s, char const **why)
   int optional = s->conf.clientcert == TLSCONF_CLIENTCERT_OPTIONAL ;
   /* ALPN offered, but no mail protocol in it: a fatal no_application_protocol alert */
   uint32_t flags = BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION | BR_OPT_FAIL_ON_ALPN_MISMATCH ;
+  int e = check_protocols(s, why) ;
+  if (e) return e ;
   br_ssl_server_zero(sc) ;
   s->eng = &sc->eng ;
-  set_algorithms(s->eng) ;
+  set_algorithms(s->eng, &s->conf) ;
   br_ssl_engine_set_protocol_names(s->eng, (char const **)ust_alpn_mail, UST_ALPN_MAIL_N) ;
   bsb_policy_init(&s->policy, &s->conf, s->keypairs) ;
   br_ssl_server_set_policy(sc, &s->policy.vtable) ;
@@ -79,6 +91,8 @@ int bsb_setup_server (tlsb *s, char const **why)
 int bsb_setup_client (tlsb *s, char const **why)
 {
   br_ssl_client_context *cc = &s->ctx.client ;
+  int e = check_protocols(s, why) ;
+  if (e) return e ;
   if (s->conf.servername && strlen(s->conf.servername) > TLSB_SERVERNAME_MAX)
   {
     *why = "the server name is longer than 255 bytes" ;
@@ -86,7 +100,7 @@ int bsb_setup_client (tlsb *s, char const **why)
   }
   br_ssl_client_zero(cc) ;
   s->eng = &cc->eng ;
-  set_algorithms(s->eng) ;
+  set_algorithms(s->eng, &s->conf) ;
   bsb_x509_init(&s->x509, &s->trust, s->eng, 0) ;
   br_ssl_engine_set_x509(s->eng, &s->x509.vtable) ;
   if (s->nkeypairs)

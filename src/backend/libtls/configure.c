@@ -59,13 +59,22 @@ static void unload_pem (uint8_t *mem, size_t len)
   tls_unload_file(mem, len) ;  /* explicit_bzero then free: right for malloc'ed copies too */
 }
 
-/* What both roles share: protocols, trust anchors. */
+/* What both roles share: protocols (TLS_PROTOCOLS), ciphers (TLS_CIPHERS), trust anchors. */
 static int common (tlsb *s, struct tls_config *cfg)
 {
   tlsconf const *c = s->conf ;
-  if (tls_config_set_protocols(cfg, TLS_PROTOCOL_TLSv1_2 | TLS_PROTOCOL_TLSv1_3) < 0)
+  uint32_t protocols = (c->protocols & TLSCONF_TLS12 ? TLS_PROTOCOL_TLSv1_2 : 0) | (c->protocols & TLSCONF_TLS13 ? TLS_PROTOCOL_TLSv1_3 : 0) ;
+  /* TLS_CIPHERS, for TLS 1.2 (every TLS 1.3 suite is AEAD with forward
+     secrecy): the same suites as the BearSSL build's, ECDHE only */
+  char const *ciphers = c->ciphers == TLSCONF_CIPHERS_STRICT ? "ECDHE+AESGCM:ECDHE+CHACHA20" : "ECDHE+AESGCM:ECDHE+CHACHA20:ECDHE+AES" ;
+  if (tls_config_set_protocols(cfg, protocols) < 0)
   {
     libtls_seterr(s, "protocols", tls_config_error(cfg)) ;
+    return UST_EXIT_SETUP ;
+  }
+  if (tls_config_set_ciphers(cfg, ciphers) < 0)
+  {
+    libtls_seterr(s, "ciphers", tls_config_error(cfg)) ;
     return UST_EXIT_SETUP ;
   }
   if (c->cafile)
