@@ -44,6 +44,7 @@ typedef struct tlsconf_keypair_s {
                              ending at NUL or at '=' (it may point into an environment entry) */
   char const *certfile ;  /* PEM or DER, may hold a chain (leaf first) */
   char const *keyfile ;   /* PEM or DER private key, RSA or EC */
+  char const *ocspfile ;  /* OCSPFILE, OCSPFILE:name: a DER OCSP response to staple, or NULL */
 } tlsconf_keypair ;
 
 typedef struct tlsconf_s {
@@ -60,8 +61,8 @@ typedef struct tlsconf_s {
   tlsconf_ciphers ciphers ;        /* TLS_CIPHERS */
 } tlsconf ;
 
-/* Fills conf from envp (CERTFILE, KEYFILE, CERTFILE:name/KEYFILE:name pairs,
-   CAFILE, CADIR, TLS_PROTOCOLS, TLS_CIPHERS). role, clientcert, snilevel and servername must be set by the
+/* Fills conf from envp (CERTFILE, KEYFILE, OCSPFILE, CERTFILE:name/KEYFILE:name
+   (/OCSPFILE:name) pairs, CAFILE, CADIR, TLS_PROTOCOLS, TLS_CIPHERS). role, clientcert, snilevel and servername must be set by the
    caller beforehand. The strings point into envp. Returns 0 on success; on a
    bad configuration returns -1 and sets *why to a static message naming the
    problem (missing KEYFILE for a CERTFILE, a top-level wildcard, too many

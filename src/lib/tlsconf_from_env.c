@@ -3,12 +3,13 @@
 #include "tlsconf.h"
 #include "ust.h"
 
-/* Finds "KEYFILE:name=" for the SNI name of a "CERTFILE:name=..." entry. */
-static char const *sni_keyfile (char const *const *envp, char const *name, size_t namelen)
+/* Finds "PREFIX:name=" (KEYFILE, OCSPFILE) for the SNI name of a "CERTFILE:name=..." entry. */
+static char const *sni_file (char const *const *envp, char const *prefix, char const *name, size_t namelen)
 {
+  size_t pl = strlen(prefix) ;
   for (; *envp ; envp++)
-    if (!strncmp(*envp, "KEYFILE:", 8) && !strncmp(*envp + 8, name, namelen) && (*envp)[8 + namelen] == '=')
-      return *envp + 9 + namelen ;
+    if (!strncmp(*envp, prefix, pl) && (*envp)[pl] == ':' && !strncmp(*envp + pl + 1, name, namelen) && (*envp)[pl + 1 + namelen] == '=')
+      return *envp + pl + 2 + namelen ;
   return 0 ;
 }
 
@@ -16,6 +17,7 @@ int tlsconf_from_env (tlsconf *conf, char const *const *envp, char const **why)
 {
   char const *cert = ust_getenv(envp, "CERTFILE") ;
   char const *key = ust_getenv(envp, "KEYFILE") ;
+  char const *ocsp = ust_getenv(envp, "OCSPFILE") ;
   conf->nkeypairs = 0 ;
   conf->has_default = 0 ;
   conf->cafile = ust_getenv(envp, "CAFILE") ;
@@ -26,6 +28,12 @@ int tlsconf_from_env (tlsconf *conf, char const *const *envp, char const **why)
   if (tlsconf_policy_from_env(conf, envp, why) < 0) return -1 ;
   if (cert && !*cert) cert = 0 ;
   if (key && !*key) key = 0 ;
+  if (ocsp && !*ocsp) ocsp = 0 ;
+  if (ocsp && !cert && conf->role == TLSCONF_SERVER)
+  {
+    *why = "OCSPFILE is set but CERTFILE is not" ;
+    return -1 ;
+  }
   if (!cert != !key)
   {
     *why = cert ? "CERTFILE is set but KEYFILE is not" : "KEYFILE is set but CERTFILE is not" ;
@@ -36,6 +44,7 @@ int tlsconf_from_env (tlsconf *conf, char const *const *envp, char const **why)
     conf->keypairs[0].name = 0 ;
     conf->keypairs[0].certfile = cert ;
     conf->keypairs[0].keyfile = key ;
+    conf->keypairs[0].ocspfile = conf->role == TLSCONF_SERVER ? ocsp : 0 ;
     conf->nkeypairs = 1 ;
     conf->has_default = 1 ;
   }
@@ -65,7 +74,7 @@ int tlsconf_from_env (tlsconf *conf, char const *const *envp, char const **why)
           *why = "invalid SNI name in a CERTFILE:name variable (a wildcard must cover one label of a name with at least two labels, never a top-level domain)" ;
           return -1 ;
         }
-        kf = sni_keyfile(envp, *e + 9, namelen) ;
+        kf = sni_file(envp, "KEYFILE", *e + 9, namelen) ;
         if (!kf || !*kf || !eq[1])
         {
           *why = "a CERTFILE:name variable has no matching KEYFILE:name (or one is empty)" ;
@@ -79,6 +88,10 @@ int tlsconf_from_env (tlsconf *conf, char const *const *envp, char const **why)
         conf->keypairs[conf->nkeypairs].name = *e + 9 ;  /* "name=value": compared up to '=' */
         conf->keypairs[conf->nkeypairs].certfile = eq + 1 ;
         conf->keypairs[conf->nkeypairs].keyfile = kf ;
+        {
+          char const *of = sni_file(envp, "OCSPFILE", *e + 9, namelen) ;
+          conf->keypairs[conf->nkeypairs].ocspfile = of && *of ? of : 0 ;
+        }
         conf->nkeypairs++ ;
       }
     }

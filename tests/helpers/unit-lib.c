@@ -134,8 +134,22 @@ static void test_policy (void)
   check(tlsconf_policy_from_env(&conf, envbad, &why) < 0, "a bad TLS_CIPHERS") ;
 }
 
+static void test_ocsp (void)
+{
+  char const *why ;
+  tlsconf conf = { .role = TLSCONF_SERVER, .snilevel = 1 } ;
+  char const *env[] = { "CERTFILE=/c", "KEYFILE=/k", "OCSPFILE=/o", "CERTFILE:a.example=/ca", "KEYFILE:a.example=/ka", "OCSPFILE:a.example=/oa", "CERTFILE:b.example=/cb", "KEYFILE:b.example=/kb", "OCSPFILE:b.exampl=/x", 0 } ;
+  char const *bad[] = { "CERTFILE:a.example=/ca", "KEYFILE:a.example=/ka", "OCSPFILE=/o", 0 } ;
+  check(!tlsconf_from_env(&conf, env, &why) && conf.nkeypairs == 3, "three pairs") ;
+  check(conf.keypairs[0].ocspfile && !strcmp(conf.keypairs[0].ocspfile, "/o"), "OCSPFILE with the default pair") ;
+  check(conf.keypairs[1].ocspfile && !strcmp(conf.keypairs[1].ocspfile, "/oa"), "OCSPFILE:name with its pair") ;
+  check(!conf.keypairs[2].ocspfile, "OCSPFILE:name of a prefix of the name does not match") ;
+  check(tlsconf_from_env(&conf, bad, &why) < 0 && strstr(why, "OCSPFILE"), "OCSPFILE without CERTFILE") ;
+}
+
 int main (void)
 {
+  test_ocsp() ;
   test_block() ;
   test_sni() ;
   test_env() ;

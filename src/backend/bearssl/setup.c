@@ -26,12 +26,22 @@ static uint16_t const suites[] = {
   BR_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA
 } ;
 
-/* TLS_PROTOCOLS: BearSSL speaks TLS 1.2 at most, so the set must hold it. */
-static int check_protocols (tlsb const *s, char const **why)
+/* What BearSSL cannot do is refused at start, never silently left out:
+   TLS 1.3 (it speaks TLS 1.2 at most), OCSP stapling (it has no API for it). */
+static int check_capabilities (tlsb const *s, char const **why)
 {
-  if (s->conf.protocols & TLSCONF_TLS12) return 0 ;
-  *why = "TLS_PROTOCOLS: this build's TLS library, BearSSL, has no TLS 1.3: the set must include tlsv1.2" ;
-  return UST_EXIT_USAGE ;
+  if (!(s->conf.protocols & TLSCONF_TLS12))
+  {
+    *why = "TLS_PROTOCOLS: this build's TLS library, BearSSL, has no TLS 1.3: the set must include tlsv1.2" ;
+    return UST_EXIT_USAGE ;
+  }
+  for (unsigned int i = 0 ; i < s->conf.nkeypairs ; i++)
+    if (s->conf.keypairs[i].ocspfile)
+    {
+      *why = "OCSPFILE: this build's TLS library, BearSSL, cannot staple OCSP responses (unset OCSPFILE, or build with --with-tls=libtls)" ;
+      return UST_EXIT_USAGE ;
+    }
+  return 0 ;
 }
 
 /* What both roles need: protocol, suites, and the implementations behind them. */
@@ -67,7 +77,7 @@ int bsb_setup_server (tlsb *s, char const **why)
   int optional = s->conf.clientcert == TLSCONF_CLIENTCERT_OPTIONAL ;
   /* ALPN offered, but no mail protocol in it: a fatal no_application_protocol alert */
   uint32_t flags = BR_OPT_ENFORCE_SERVER_PREFERENCES | BR_OPT_NO_RENEGOTIATION | BR_OPT_FAIL_ON_ALPN_MISMATCH ;
-  int e = check_protocols(s, why) ;
+  int e = check_capabilities(s, why) ;
   if (e) return e ;
   br_ssl_server_zero(sc) ;
   s->eng = &sc->eng ;
@@ -91,7 +101,7 @@ int bsb_setup_server (tlsb *s, char const **why)
 int bsb_setup_client (tlsb *s, char const **why)
 {
   br_ssl_client_context *cc = &s->ctx.client ;
-  int e = check_protocols(s, why) ;
+  int e = check_capabilities(s, why) ;
   if (e) return e ;
   if (s->conf.servername && strlen(s->conf.servername) > TLSB_SERVERNAME_MAX)
   {

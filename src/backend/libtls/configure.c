@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <skalibs/strerr.h>
 #include "exitcodes.h"
 #include "libtls-internal.h"
 #include "ust.h"
@@ -124,6 +125,25 @@ static int keypair (tlsb *s, struct tls_config *cfg, tlsconf_keypair const *kp)
   return 0 ;
 }
 
+/* OCSPFILE: the DER OCSP response stapled with this keypair's certificate,
+   read now (each engine serves one connection: per connection, like the
+   certificate). A staple that cannot be used is left out with a warning:
+   the client can still ask the responder itself, and a mail server must
+   not stop because a cron job failed to fetch a response. */
+static void staple (struct tls_config *cfg, tlsconf_keypair const *kp)
+{
+  uint8_t *mem ;
+  size_t len ;
+  char const *problem = 0 ;
+  if (!kp->ocspfile) return ;
+  mem = tls_load_file(kp->ocspfile, &len, 0) ;
+  if (!mem) problem = errno ? strerror(errno) : "unreadable" ;
+  else if (!len || mem[0] != 0x30) problem = "not a DER OCSP response" ;
+  else if (tls_config_set_ocsp_staple_mem(cfg, mem, len) < 0) problem = tls_config_error(cfg) ;
+  if (mem) tls_unload_file(mem, len) ;
+  if (problem) strerr_warn(PROG, ": warning: ", "OCSPFILE ", kp->ocspfile, ": ", problem, ": no OCSP response stapled") ;
+}
+
 /* tls_configure parses the certificate and key: errors there are the files' fault. */
 static int finish (tlsb *s, unsigned int i, tlsconf_keypair const *kp)
 {
@@ -166,6 +186,7 @@ static int server (tlsb *s)
     s->nctx = i + 1 ;
     if (!s->cfg[i] || !s->ctx[i]) { libtls_seterr(s, "tls_server", "out of memory") ; return UST_EXIT_SYS ; }
     if ((e = common(s, s->cfg[i])) || (e = keypair(s, s->cfg[i], &c->keypairs[i]))) return e ;
+    staple(s->cfg[i], &c->keypairs[i]) ;
     tls_config_prefer_ciphers_server(s->cfg[i]) ;
     /* a mail id offered is selected; io.c refuses an offer without one */
     if (tls_config_set_alpn(s->cfg[i], alpn) < 0) { libtls_seterr(s, "ALPN", tls_config_error(s->cfg[i])) ; return UST_EXIT_SETUP ; }
