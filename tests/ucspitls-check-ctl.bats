@@ -116,6 +116,53 @@ ALL_RULES="vars fds env handshake infoblock ctl-close session nonblock"
   others_pass nonblock
 }
 
+@test "ucspitls-check -a: a hook the controller execs before its engine (without the socket) is not taken for the engine" {
+  ctl_server "$PY" "$BADCTL" hook "$UST_BIN/tlsd-io" --
+  client
+  assert_success
+  report
+  grep -q "^TRACE .* exec'd .*/true without the network socket and the engine's pipes: not the engine, still watching$" "$REPORT"
+  grep -q "^PASS nonblock: .*exec'd .*/tlsd-io$" "$REPORT"
+  others_pass
+}
+
+@test "ucspitls-check -a: a controller that refuses 'Y' (exit 100, no engine) fails handshake" {
+  ctl_server "$PY" "$BADCTL" refuse "$UST_BIN/tlsd-io" --
+  client
+  assert_failure 3
+  report
+  grep -q "^FAIL handshake: the controller's process [0-9]* exited 100 after 'Y' with no engine exec'd, and SSLCTLFD was closed with no block: it refused 'Y'$" "$REPORT"
+}
+
+@test "ucspitls-check -a: a block over 4096 bytes fails infoblock; a forged line in a value stays inside its own line" {
+  ctl_server "$PY" "$BADCTL" bigblock "$UST_BIN/tlsd-io" --
+  client
+  report
+  grep -q '^FAIL infoblock: [0-9]* bytes: over the 4096-byte limit' "$REPORT"
+  : > "$REPORT"
+  ctl_server "$PY" "$BADCTL" inject "$UST_BIN/tlsd-io" --
+  client
+  report
+  grep -q '^PASS infoblock: .* TLSv1.2 x?PASS nonblock: forged?SUMMARY: 9 passed' "$REPORT"
+  [ "$(grep -c '^SUMMARY: ' "$REPORT")" = 1 ]
+  ! grep -q '^PASS nonblock: forged' "$REPORT"
+}
+
+@test "ucspitls-check -a: a client that resets the connection mid-dialogue still gets its session reported (no SIGPIPE death)" {
+  ctl_server "$UST_BIN/ucspitlsd" --
+  run tagged timeout 30 "$PY" - "$PORT" <<'EOF'
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"NOOP\r\n" * 20)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+EOF
+  assert_success
+  report
+  grep -q '^WARN session: not observed: .* before STARTTLS$' "$REPORT"
+  wait_sessions_gone 10
+}
+
 @test "ucspitls-check -a -n: the flag is left alone and nonblock says it was not observed" {
   ctl_server "$UST_BIN/ucspitlsd" -- -n
   client
@@ -157,7 +204,7 @@ EOF
   assert_success
   assert_line '220 2.0.0 Ready to start TLS'
   report
-  grep -q "^PASS handshake: no TLS session: SSLCTLFD was closed with no block [0-9]*ms after 'Y'" "$REPORT"
+  grep -q "^PASS handshake: no TLS session: the engine (.*/tlsd-io) ran, and SSLCTLFD was closed with no block [0-9]*ms after 'Y'" "$REPORT"
   [ "$(verdict session)" = WARN ]
   [ "$(verdict infoblock)" = WARN ]
 }

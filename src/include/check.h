@@ -112,24 +112,34 @@ extern int check_ctl_main (check_options const *o, char const *const *envp) ;
 
 /* Controller mode's watch of the controller's side, where it is our
    descendant (the application keeps the pid, as under ucspitlsd and
-   s6-ucspitlsd): our children are traced (ptrace) from just before 'Y' until
-   the first exec among them, the engine's, so that the network socket's
-   flags are read while the engine has not run yet. */
+   s6-ucspitlsd): our children are traced (ptrace) from just before 'Y'
+   until the engine's exec, so that the network socket's flags are read
+   while the engine has not run yet. */
 typedef struct check_execwatch_s {
-  pid_t pid[32] ;
+  pid_t pid[256] ;
   unsigned int n ;
+  pid_t exited ;         /* a tracee that ended (one that failed, if any) */
+  int exit_status ;      /* its wait status */
 } check_execwatch ;
 
 /* Seizes our child processes. Returns how many, or -1 with errno (none
    could be traced). */
 extern int check_execwatch_start (check_execwatch *w) ;
 
-/* Handles what the tracees report, without blocking. Returns the pid that
-   has just exec'd, stopped there (read the flags, then call
-   check_execwatch_end), 0 if none yet, -1 when no tracee is left. */
+/* Handles what the tracees report, without blocking. Returns a pid that
+   has just exec'd, stopped there: read what is to be read, then
+   check_execwatch_release it (not the engine) or check_execwatch_end (the
+   engine); 0 if none yet, -1 when no tracee is left. A new process that
+   finds the list full is let go at its first stop. */
 extern pid_t check_execwatch_step (check_execwatch *w) ;
 
-/* Lets every tracee go. */
-extern void check_execwatch_end (check_execwatch *w) ;
+/* Lets one tracee go from its exec stop. */
+extern void check_execwatch_release (check_execwatch *w, pid_t pid) ;
+
+/* Lets every tracee go: interrupts each, collects every pending event
+   (adding and letting go the children that fork events announce) and
+   detaches; waits at most ms for tracees to stop. Returns how many are
+   still traced (asleep where no interrupt reaches): call again later. */
+extern unsigned int check_execwatch_end (check_execwatch *w, unsigned int ms) ;
 
 #endif

@@ -13,6 +13,12 @@ the pid; a child waits for the command byte and runs ENGINE (tlsd-io) with
             as sslserver does: no EOF after the block
   appchild  a correct controller that stays the parent: the application
             is its child, so that the application cannot watch the exec
+  hook      a correct controller that first runs a hook (/bin/true, without
+            the network socket), then clears the flag and execs the engine
+  refuse    exits 100 on 'Y', as a controller does with a command it refuses
+  bigblock  no engine: writes an info block of 4150 bytes itself
+  inject    no engine: writes a block whose SSL_CIPHER holds a newline and
+            a forged report line
 """
 import fcntl, os, socket, sys
 
@@ -34,8 +40,18 @@ if (pid != 0) == (mode != "appchild"):
     os.execvpe(prog[0], prog, env)
 os.close(to_eng_w); os.close(from_eng_r); app_ctl.close()
 c = my_ctl.recv(1)
-if c != b"Y":
+if c != b"Y" or mode == "refuse":
     sys.exit(0 if not c else 100)
+if mode in ("bigblock", "inject"):
+    if mode == "bigblock":
+        block = b"SSL_PROTOCOL=TLSv1.2\0SSL_CIPHER=X\0PAD=" + b"p" * 4100 + b"\0\0"
+    else:
+        block = b"SSL_PROTOCOL=TLSv1.2\0SSL_CIPHER=x\nPASS nonblock: forged\nSUMMARY: 9 passed, 0 warned, 0 failed\0\0"
+    my_ctl.sendall(block)
+    my_ctl.close()
+    sys.exit(0)
+if mode == "hook":
+    os.waitpid(os.spawnv(os.P_NOWAIT, "/bin/true", ["true"]), 0)
 if mode != "nonblock":
     for f in (0, 1):
         fl = fcntl.fcntl(f, fcntl.F_GETFL)
