@@ -188,3 +188,22 @@ print("watch fds", watch_fds())'
   run grep -c "SIGTERM sent" "$SERVER_LOG"
   assert_output 0
 }
+
+@test "lifetime: a backend that reaps its children before it exits (the proxy is one) does not wait -g for the proxy, nor the proxy for it" {
+  # -g stays at its 30 s default: without the fix both wait for the other until then
+  for d in "" -d; do
+    start_server CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" FAKE_LOG="$FAKE_LOG" FAKE_MODE=reap \
+      -- "$UST_BIN/ucspitlsd" -- "$UST_BIN/smtpd-starttls" $d -- "$PY" "$SCRIPTS/fake-smtpd.py"
+    # in cleartext, then through STARTTLS (with -d the proxy stays in the path)
+    run tagged timeout 30 "$PY" -c "
+import smtplib, ssl
+s = smtplib.SMTP('127.0.0.1', $PORT); s.ehlo(); print(s.quit()[0])
+s = smtplib.SMTP('127.0.0.1', $PORT); s.starttls(context=ssl.create_default_context(cafile='$CERTS/ca.pem')); s.ehlo(); print(s.quit()[0])"
+    echo "$output"
+    assert_success
+    assert_output $'221\n221'
+    wait_sessions_gone 10
+    run grep -c "SIGTERM\|SIGKILL" "$SERVER_LOG"
+    assert_output 0
+  done
+}

@@ -64,7 +64,9 @@ extern int ust_pidfd_open (int pid) ;
 /* Waits up to grace_ms for pid to end, then sends SIGTERM, waits up to
    kill_ms, then sends SIGKILL. pidfd comes from ust_pidfd_open; with -1,
    pid must be our parent (watched through getppid). Returns 0 if pid
-   ended by itself, 1 after SIGTERM, 2 if it had to be killed. */
+   ended by itself, or is our parent asleep in wait() with us as its only
+   child (a backend that reaps its children before it exits: it ends once
+   we are gone), 1 after SIGTERM, 2 if it had to be killed. */
 extern int ust_end_process (int pidfd, int pid, unsigned int grace_ms, unsigned int kill_ms) ;
 
 /* Looks up name in envp; returns its value or NULL. */

@@ -1,7 +1,11 @@
 /* ust_end.c: ending an application that outlives its session (a server
    that spins on a closed stdin would hold its tcpserver slot for ever). */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,7 +34,40 @@ static int alive (int pidfd, int pid)
   return getppid() == pid ;
 }
 
-/* Waits up to ms for pid to be gone. Returns 1 if it is. */
+/* Reads a small /proc file into buf. Returns its length, or -1. */
+static ssize_t slurp (char const *path, char *buf, size_t max)
+{
+  ssize_t n ;
+  int fd = open(path, O_RDONLY | O_CLOEXEC) ;
+  if (fd < 0) return -1 ;
+  n = read(fd, buf, max - 1) ;
+  close(fd) ;
+  if (n >= 0) buf[n] = 0 ;
+  return n ;
+}
+
+/* 1 if pid is our parent, asleep in wait() with us as its only child: a
+   backend that reaps its children before it exits, which would wait for us
+   while we wait for it. It is done with its session: we leave, it reaps us
+   and ends. Where /proc cannot tell (no wchan, no children file), 0. */
+static int waits_for_us (int pid)
+{
+  char path[64], buf[64] ;
+  ssize_t n ;
+  unsigned long only ;
+  char *end ;
+  if (getppid() != pid) return 0 ;
+  snprintf(path, sizeof path, "/proc/%d/wchan", pid) ;
+  if (slurp(path, buf, sizeof buf) < 0 || strcmp(buf, "do_wait")) return 0 ;
+  snprintf(path, sizeof path, "/proc/%d/task/%d/children", pid, pid) ;
+  n = slurp(path, buf, sizeof buf) ;
+  if (n <= 0) return 0 ;
+  only = strtoul(buf, &end, 10) ;
+  while (*end == ' ' || *end == '\n') end++ ;
+  return !*end && only == (unsigned long)getpid() ;
+}
+
+/* Waits up to ms for pid to be gone (or to wait for us). Returns 1 if so. */
 static int wait_gone (int pidfd, int pid, unsigned int ms)
 {
   struct timespec t0 ;
@@ -38,13 +75,14 @@ static int wait_gone (int pidfd, int pid, unsigned int ms)
   for (;;)
   {
     long left ;
-    if (!alive(pidfd, pid)) return 1 ;
+    if (!alive(pidfd, pid) || waits_for_us(pid)) return 1 ;
     left = ust_ms_left(&t0, ms) ;
     if (left <= 0) return 0 ;
     if (pidfd >= 0)
     {
+      /* an exit wakes us at once; a wait() for us is looked for every 20 ms */
       struct pollfd x = { .fd = pidfd, .events = POLLIN } ;
-      if (poll(&x, 1, (int)left) > 0) return 1 ;
+      if (poll(&x, 1, getppid() == pid && left > 20 ? 20 : (int)left) > 0) return 1 ;
     }
     else
     {

@@ -8,6 +8,9 @@ Every byte it receives is appended to $FAKE_LOG. $FAKE_MODE picks a behaviour:
   silent     sends nothing, reads until EOF
   hang       like normal, but never ends after the client's EOF (a stuck server)
   notls      like normal, but EHLO does not list STARTTLS (a server that leaves TLS to others)
+  reap       like normal, but at the end it closes stdin and stdout and waits
+             for every child it has (it finds the proxy among them) before it
+             exits, as the benchmark's sink does
 """
 import os, sys
 import stdio_smtp
@@ -63,3 +66,10 @@ while True:
         say("220 backend would start TLS itself\r\n")
     else:
         say("250 2.0.0 ok\r\n")
+if mode == "reap":
+    os.close(0); os.close(1)
+    while True:
+        try:
+            os.wait()
+        except ChildProcessError:
+            break
