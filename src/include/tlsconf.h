@@ -61,8 +61,9 @@ typedef struct tlsconf_s {
   tlsconf_ciphers ciphers ;        /* TLS_CIPHERS */
 } tlsconf ;
 
-/* Fills conf from envp (CERTFILE, KEYFILE, OCSPFILE, CERTFILE:name/KEYFILE:name
-   (/OCSPFILE:name) pairs, CAFILE, CADIR, TLS_PROTOCOLS, TLS_CIPHERS). role, clientcert, snilevel and servername must be set by the
+/* Fills conf from envp (CERTFILE, KEYFILE, OCSPFILE; the SNI pairs
+   CERTFILE:name, KEYFILE:name, OCSPFILE:name; CAFILE, CADIR, TLS_PROTOCOLS,
+   TLS_CIPHERS). role, clientcert, snilevel and servername must be set by the
    caller beforehand. The strings point into envp. Returns 0 on success; on a
    bad configuration returns -1 and sets *why to a static message naming the
    problem (missing KEYFILE for a CERTFILE, a top-level wildcard, too many
