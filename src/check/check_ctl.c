@@ -316,7 +316,8 @@ static void ask_tls (ctl *c)
     if (!watching && c->w.n && check_execwatch_end(&c->w, DRAIN_MS)) check_trace(c->r, "%u traced process(es) not stopped yet: let go later", c->w.n) ;
     now = check_ms(c->r) ;
     if (now >= end) break ;
-    r = poll(p, 2, (int)(end - now)) ;
+    /* without a signalfd, a tracee's stop is looked for every 5 ms */
+    r = poll(p, 2, watching && sfd < 0 && end - now > 5 ? 5 : (int)(end - now)) ;
     if (r < 0 && errno != EINTR) strerr_diefsys(UST_EXIT_SYS, "poll") ;
     if (r <= 0) continue ;
     if (p[1].revents)
