@@ -1,5 +1,6 @@
 /* proxy_cli.c: the command line every proxy program shares. */
 #include <string.h>
+#include <unistd.h>
 #include <skalibs/sgetopt.h>
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
@@ -35,6 +36,12 @@ static int own_controller (proxy_protocol const *proto, proxy_options const *o, 
      can tell (exit 98 at STARTTLS). */
   if (tlsconf_from_env(&conf, envp, &why) < 0) strerr_dief(UST_EXIT_USAGE, "-C: bad TLS environment: ", why) ;
   if (tlsconf_check_files(&conf, &why) < 0) strerr_dief(UST_EXIT_USAGE, "-C: not a PEM certificate or private key, or unreadable: ", why) ;
+  if (conf.sessioncache)
+  {
+    int fd = ust_secret_file_open(conf.sessioncache, &why) ;
+    if (fd < 0) strerr_dief(UST_EXIT_USAGE, "-C: bad TLS environment: SESSIONCACHE ", conf.sessioncache, ": ", why) ;
+    close(fd) ;
+  }
   wrapper_defaults(&w, TLSCONF_SERVER) ;
   w.verbosity = o->verbosity ;
   w.grace_ms = o->grace_ms ;

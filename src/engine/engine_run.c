@@ -120,14 +120,14 @@ static void notify (engine_opts const *o, tlsinfo const *info)
 }
 
 /* -v 2: the handshake is done (the session may last for hours). */
-static void log_established (engine_opts const *o, tlsinfo const *info)
+static void log_established (engine_opts const *o, tlsinfo const *info, int resumed)
 {
   char const *ip = getenv("TCPREMOTEIP") ;
   if (o->verbosity < 2) return ;
   strerr_warn(PROG, ": info: tls established", ip ? " with " : "", ip ? ip : "",
     ": ", info->protocol[0] ? info->protocol : "?", " ", info->cipher[0] ? info->cipher : "?",
     info->sni[0] ? " sni=" : "", info->sni,
-    info->peer_cert_hash[0] ? " peer=" : "", info->peer_cert_hash) ;
+    info->peer_cert_hash[0] ? " peer=" : "", info->peer_cert_hash, resumed ? " resumed" : "") ;
 }
 
 /* -v 1: the one line of the session, at its real end, whoever ended it:
@@ -149,7 +149,7 @@ static void log_end (engine_opts const *o, tlsinfo const *info, relay const *r, 
   strerr_warn(PROG, ": info: ", ip ? ip : "-", ": session ended: tls ",
     info->protocol[0] ? info->protocol : "?", " ", info->cipher[0] ? info->cipher : "?",
     info->sni[0] ? " sni=" : "", info->sni, info->peer_cert_hash[0] ? " peer=" : "", info->peer_cert_hash,
-    ": ", r->why, "; bytes in ", in, ", out ", out, e ? "; exit code " : "", e ? code : "") ;
+    tlsb_resumed(r->s) ? " resumed" : "", ": ", r->why, "; bytes in ", in, ", out ", out, e ? "; exit code " : "", e ? code : "") ;
 }
 
 /* Pulls decrypted data into to_app. */
@@ -420,7 +420,7 @@ int engine_run (tlsb *s, engine_opts const *o, int appr, int appw, int netr, int
   if (e) { log_end(o, 0, &r, e) ; return e ; }
   memset(&info, 0, sizeof(info)) ;
   tlsb_info(s, &info) ;
-  log_established(o, &info) ;
+  log_established(o, &info, tlsb_resumed(s)) ;
   if (o->notif >= 0) notify(o, &info) ;
   e = relay_loop(&r) ;
   log_end(o, &info, &r, e) ;

@@ -89,6 +89,10 @@ extern tlsb_status tlsb_close_notify (tlsb *s) ;
    was presented. Unknown fields are left "". */
 extern void tlsb_info (tlsb const *s, tlsinfo *info) ;
 
+/* 1 if the established session was resumed (SESSIONCACHE), 0 if it had a
+   full handshake. */
+extern int tlsb_resumed (tlsb const *s) ;
+
 /* Why the last call failed, for logs. Never NULL. */
 extern char const *tlsb_errstr (tlsb const *s) ;
 

@@ -59,7 +59,23 @@ typedef struct tlsconf_s {
   int has_default ;                /* keypairs[0] is the default (unnamed) pair */
   unsigned int protocols ;         /* TLS_PROTOCOLS: TLSCONF_TLS12 | TLSCONF_TLS13 */
   tlsconf_ciphers ciphers ;        /* TLS_CIPHERS */
+  char const *sessioncache ;       /* SESSIONCACHE (server, BearSSL builds): the shared session cache file, or NULL */
+  char const *sessionfile ;        /* SESSIONFILE (client): the kept session, or NULL */
+  unsigned int session_lifetime ;  /* SESSION_LIFETIME, seconds */
 } tlsconf ;
+
+/* SESSION_LIFETIME: how long after its full handshake a session may be
+   resumed. The default is what a mail client reconnecting for the next poll
+   or the next message needs; an expired entry's secret is erased when it is
+   met or swept (doc/guarantees.md). */
+#define TLSCONF_SESSION_LIFETIME_DEFAULT 3600
+#define TLSCONF_SESSION_LIFETIME_MIN 60
+#define TLSCONF_SESSION_LIFETIME_MAX 86400
+
+/* 1 if a server session of conf may be resumed: a server with
+   SESSIONCACHE that asks for no client certificate (a resumed session
+   would carry no fresh certificate check). */
+extern int tlsconf_server_resumes (tlsconf const *conf) ;
 
 /* Fills conf from envp (CERTFILE, KEYFILE, OCSPFILE; the SNI pairs
    CERTFILE:name, KEYFILE:name, OCSPFILE:name; CAFILE, CADIR, TLS_PROTOCOLS,
@@ -80,7 +96,10 @@ extern int tlsconf_parse_protocols (char const *s, unsigned int *out, char const
 extern int tlsconf_parse_ciphers (char const *s, tlsconf_ciphers *out, char const **why) ;
 
 /* Sets conf->protocols and conf->ciphers from TLS_PROTOCOLS and
-   TLS_CIPHERS in envp (unset or empty: the defaults). Returns 0, or -1 and
+   TLS_CIPHERS in envp, and the session resumption fields from SESSIONCACHE,
+   SESSIONFILE and SESSION_LIFETIME (unset or empty: the defaults, no
+   resumption; SESSIONCACHE in a build whose backend cannot share sessions,
+   or a variable of the other role than conf->role, is an error). Returns 0, or -1 and
    *why. Part of tlsconf_from_env; the controllers call it alone at start,
    so that a bad value fails there and not at the first STARTTLS. */
 extern int tlsconf_policy_from_env (tlsconf *conf, char const *const *envp, char const **why) ;

@@ -72,4 +72,20 @@ extern int ust_end_process (int pidfd, int pid, unsigned int grace_ms, unsigned 
 /* Looks up name in envp; returns its value or NULL. */
 extern char const *ust_getenv (char const *const *envp, char const *name) ;
 
+/* Checks that fd is a file fit to hold session secrets: a regular file,
+   owned by the effective user or root, with no access for group or others.
+   Returns 0, or -1 with *why. */
+extern int ust_secret_fd_check (int fd, char const **why) ;
+
+/* Opens (creating it, mode 0600, if absent) the session cache file for
+   reading and writing, refusing a symbolic link, and checks it with
+   ust_secret_fd_check. Returns the fd (close-on-exec), or -1 with *why. */
+extern int ust_secret_file_open (char const *file, char const **why) ;
+
+/* flock(fd, how) for a read or write of a few hundred bytes: another
+   process holding the lock longer (a stuck or hostile one with access to
+   the file) is a failure after about 5 ms, never a longer wait.
+   Returns 0, or -1. */
+extern int ust_secret_lock (int fd, int how) ;
+
 #endif

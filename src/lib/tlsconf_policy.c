@@ -1,6 +1,7 @@
-/* tlsconf_policy.c: the values of TLS_PROTOCOLS and TLS_CIPHERS. */
+/* tlsconf_policy.c: the values of TLS_PROTOCOLS, TLS_CIPHERS and of the session resumption variables. */
 #include <string.h>
 #include <strings.h>
+#include "config.h"
 #include "tlsconf.h"
 #include "ust.h"
 
@@ -44,6 +45,44 @@ int tlsconf_parse_ciphers (char const *s, tlsconf_ciphers *out, char const **why
   return 0 ;
 }
 
+static char const *nonempty (char const *const *envp, char const *name)
+{
+  char const *v = ust_getenv(envp, name) ;
+  return v && *v ? v : 0 ;
+}
+
+static int session_from_env (tlsconf *conf, char const *const *envp, char const **why)
+{
+  char const *lifetime = nonempty(envp, "SESSION_LIFETIME") ;
+  conf->sessioncache = nonempty(envp, "SESSIONCACHE") ;
+  conf->sessionfile = nonempty(envp, "SESSIONFILE") ;
+  conf->session_lifetime = TLSCONF_SESSION_LIFETIME_DEFAULT ;
+  if (lifetime && (!ust_uint(lifetime, &conf->session_lifetime)
+      || conf->session_lifetime < TLSCONF_SESSION_LIFETIME_MIN || conf->session_lifetime > TLSCONF_SESSION_LIFETIME_MAX))
+  {
+    *why = "SESSION_LIFETIME: must be a number of seconds from 60 to 86400" ;
+    return -1 ;
+  }
+  if (conf->role == TLSCONF_SERVER && conf->sessionfile)
+  {
+    *why = "SESSIONFILE is for TLS clients (tlsc, ucspitlsc); a server shares sessions with SESSIONCACHE" ;
+    return -1 ;
+  }
+  if (conf->role == TLSCONF_CLIENT && conf->sessioncache)
+  {
+    *why = "SESSIONCACHE is for TLS servers; a client keeps its session with SESSIONFILE" ;
+    return -1 ;
+  }
+  /* libtls has no session cache hook, and its tickets are empty over
+     OpenSSL 3 (doc/guarantees.md, "Session resumption") */
+  if (conf->sessioncache && strcmp(UST_TLS_BACKEND, "bearssl"))
+  {
+    *why = "SESSIONCACHE: this build's TLS backend (" UST_TLS_BACKEND ") cannot resume sessions across processes; build with --with-tls=bearssl, or unset it" ;
+    return -1 ;
+  }
+  return 0 ;
+}
+
 int tlsconf_policy_from_env (tlsconf *conf, char const *const *envp, char const **why)
 {
   char const *protocols = ust_getenv(envp, "TLS_PROTOCOLS") ;
@@ -53,5 +92,11 @@ int tlsconf_policy_from_env (tlsconf *conf, char const *const *envp, char const 
   /* empty is unset, as for the other variables */
   if (protocols && *protocols && tlsconf_parse_protocols(protocols, &conf->protocols, why) < 0) return -1 ;
   if (ciphers && *ciphers && tlsconf_parse_ciphers(ciphers, &conf->ciphers, why) < 0) return -1 ;
-  return 0 ;
+  return session_from_env(conf, envp, why) ;
+}
+
+int tlsconf_server_resumes (tlsconf const *conf)
+{
+  return conf->role == TLSCONF_SERVER && conf->clientcert == TLSCONF_CLIENTCERT_NONE
+    && conf->sessioncache ;
 }

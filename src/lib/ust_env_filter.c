@@ -10,7 +10,8 @@ static int name_is (char const *e, char const *name)
 
 int ust_is_tls_var (char const *e)
 {
-  static char const *const vars[] = { "CERTFILE", "KEYFILE", "CAFILE", "CADIR", "OCSPFILE", "TLS_UID", "TLS_GID", "TLS_PROTOCOLS", "TLS_CIPHERS", 0 } ;
+  static char const *const vars[] = { "CERTFILE", "KEYFILE", "CAFILE", "CADIR", "OCSPFILE", "TLS_UID", "TLS_GID", "TLS_PROTOCOLS", "TLS_CIPHERS",
+    "SESSIONCACHE", "SESSIONFILE", "SESSION_LIFETIME", 0 } ;
   for (char const *const *v = vars ; *v ; v++) if (name_is(e, *v)) return 1 ;
   return !strncmp(e, "CERTFILE:", 9) || !strncmp(e, "KEYFILE:", 8) || !strncmp(e, "OCSPFILE:", 9) ;
 }

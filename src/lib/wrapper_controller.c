@@ -8,6 +8,7 @@
 #include <skalibs/strerr.h>
 #include <skalibs/types.h>
 #include "exitcodes.h"
+#include "ust.h"
 #include "wrapper.h"
 
 #define SERVER_USAGE "ucspitlsd [ -S | -s ] [ -J | -j ] [ -Y | -y ] [ -Z | -z ] [ -K ms ] [ -k snilevel ] [ -t ms ] [ -L ms ] [ -g ms ] [ -v n ] [ -- ] prog..."
@@ -135,7 +136,15 @@ int wrapper_controller_main (int argc, char const *const *argv, char const *cons
     /* the policy is known now: a bad value fails here, not at the first STARTTLS */
     tlsconf policy ;
     char const *why ;
+    policy.role = role ;
     if (tlsconf_policy_from_env(&policy, envp, &why) < 0) strerr_dief(UST_EXIT_USAGE, "bad TLS environment: ", why) ;
+    if (policy.sessioncache || policy.sessionfile)
+    {
+      char const *file = policy.sessioncache ? policy.sessioncache : policy.sessionfile ;
+      int fd = ust_secret_file_open(file, &why) ;
+      if (fd < 0) strerr_dief(UST_EXIT_USAGE, "bad TLS environment: ", policy.sessioncache ? "SESSIONCACHE " : "SESSIONFILE ", file, ": ", why) ;
+      close(fd) ;
+    }
   }
   wrapper_controller_spawn(&w, envp, fds) ;
   wrapper_controller_vars(fds, vars, extra) ;

@@ -10,6 +10,7 @@
 #include <skalibs/stralloc.h>
 #include "tlsb.h"
 #include "tlsconf.h"
+#include "sessionfile.h"
 #include "tlsinfo.h"
 
 /* A certificate of at most this many bytes is hashed for SSL_PEER_CERT_HASH;
@@ -148,6 +149,46 @@ typedef struct bsb_policy_s {
 extern void bsb_policy_init (bsb_policy *p, tlsconf const *conf, bsb_keypair const *keypairs) ;
 
 /* ---------------------------------------------------------------------- */
+/* cache.c: SESSIONCACHE, the session cache the engine processes share. */
+
+#define BSB_CACHE_SLOTS 4096   /* the file is at most 512 KiB */
+#define BSB_CACHE_SLOT 128
+
+typedef struct bsb_cache_s {
+  br_ssl_session_cache_class const *vtable ;  /* first: BearSSL calls through &vtable */
+  int fd ;                                    /* the cache file, or -1: no cache */
+  bsb_policy const *policy ;                  /* which keypair a new session was made with */
+  tlsconf const *conf ;
+  bsb_keypair const *keypairs ;
+  unsigned int lifetime ;                     /* SESSION_LIFETIME */
+  unsigned int n ;                            /* keypairs */
+  unsigned char bind[TLSCONF_KEYPAIRS_MAX][28] ;  /* per keypair: its certificate and the policy, hashed */
+  int loaded ;                                /* load() found the session id below */
+  unsigned char id[32] ;
+  int keypair ;                               /* the keypair the loaded session was made with */
+} bsb_cache ;
+
+/* Opens conf->sessioncache (created 0600 if absent, checked as
+   ust_secret_file_open does) for the n keypairs (keypairs and policy must
+   outlive c). Install with br_ssl_server_set_cache(sc, &c->vtable). Returns
+   0, or UST_EXIT_TLSCONF with *why. */
+extern int bsb_cache_open (bsb_cache *c, tlsconf const *conf, bsb_keypair const *keypairs, unsigned int n, bsb_policy const *policy, char const **why) ;
+
+/* After the handshake: 1 if the session was resumed from the cache (then
+   c->keypair is the keypair it was made with), 0 if it was a full one. */
+extern int bsb_cache_resumed (bsb_cache const *c, br_ssl_engine_context const *eng) ;
+
+/* 1 if keypairs i and j hold the same certificate (and so the same binding). */
+extern int bsb_cache_same_certificate (bsb_cache const *c, int i, int j) ;
+
+/* Erases the slot of the session load() found: a refused resumption is
+   not offered a second time. */
+extern void bsb_cache_forget (bsb_cache *c) ;
+
+/* Closes the cache file, if open. */
+extern void bsb_cache_close (bsb_cache *c) ;
+
+/* ---------------------------------------------------------------------- */
 /* The session. */
 
 /* The engine asks for a record header (5 bytes), then for the record body:
@@ -166,6 +207,11 @@ struct tlsb_s {
   br_ssl_engine_context *eng ;     /* &ctx.server.eng or &ctx.client.eng */
   bsb_x509 x509 ;
   bsb_policy policy ;              /* server only */
+  bsb_cache cache ;                /* server only; cache.fd -1: no SESSIONCACHE */
+  int resumed ;                    /* the handshake resumed a session (server: cached; client: offered) */
+  sessionfile sfile ;              /* client only; sfile.fd -1: no SESSIONFILE */
+  unsigned char offered_id[32] ;   /* client: the id of the session offered from it */
+  size_t offered_id_len ;
   bsb_keypair keypairs[TLSCONF_KEYPAIRS_MAX] ;
   unsigned int nkeypairs ;         /* loaded pairs (server: all; client: 0 or 1) */
   bsb_trust trust ;
@@ -181,6 +227,16 @@ struct tlsb_s {
   char err[512] ;                  /* tlsb_errstr */
 } ;
 
+/* clientsession.c: SESSIONFILE on the client. */
+
+/* Before the client's reset: sets in s->eng the session s->sfile holds,
+   if any fits. Returns 1 if one was set (reset then with resumption). */
+extern int bsb_client_session_offer (tlsb *s) ;
+
+/* After the client's handshake: sets s->resumed if the server resumed the
+   offered session, else keeps the new session in s->sfile. */
+extern void bsb_client_session_done (tlsb *s) ;
+
 /* setup.c: engine configuration (algorithms, suites, flags, buffer, reset). */
 
 /* Configures s->ctx as a TLS 1.2 server for s->conf with s->keypairs loaded
@@ -192,6 +248,10 @@ extern int bsb_setup_server (tlsb *s, char const **why) ;
    s->conf.servername as SNI (and checking it), presenting s->keypairs[0]
    when s->nkeypairs, then resets it. Returns 0, or UST_EXIT_SETUP with *why. */
 extern int bsb_setup_client (tlsb *s, char const **why) ;
+
+/* 1 if suite is one conf's TLS_CIPHERS offers and fits a key of key_type
+   (BR_KEYTYPE_EC or BR_KEYTYPE_RSA): what a cached session may resume with. */
+extern int bsb_suite_allowed (tlsconf const *conf, unsigned int suite, int key_type) ;
 
 /* ---------------------------------------------------------------------- */
 /* names.c: OpenSSL-style names. */

@@ -30,3 +30,8 @@ void tlsb_info (tlsb const *s, tlsinfo *info)
   set(info->peer_cert_hash, sizeof(info->peer_cert_hash), s->x509.have_peer ? s->x509.hash : 0) ;
   set(info->peer_cert_subject, sizeof(info->peer_cert_subject), s->x509.have_peer ? s->x509.subject : 0) ;
 }
+
+int tlsb_resumed (tlsb const *s)
+{
+  return s->resumed ;
+}

@@ -109,6 +109,27 @@ static tlsb_status engine_failed (tlsb *s)
   return TLSB_ERROR ;
 }
 
+/* A resumed session skipped the choice of certificate: the server name the
+   client sent this time must select the certificate the session was made
+   with (RFC 6066 3 would have a full handshake instead; BearSSL decides
+   before it reads the name, so the session is refused). */
+static int resumed_ok (tlsb *s)
+{
+  char const *name = br_ssl_engine_get_server_name(s->eng) ;
+  /* the same certificate may be listed under several names (and as the default) */
+  if (!bsb_cache_same_certificate(&s->cache, tlsconf_select_keypair(&s->conf, name), s->cache.keypair))
+  {
+    char clean[256] ;
+    bsb_clean_name(clean, sizeof(clean), name[0] ? name : "(none)") ;
+    bsb_error(s, "a resumed session names another server (", clean, ") than the certificate it was made with: refused", (char const *)0) ;
+    bsb_cache_forget(&s->cache) ;  /* the client's next attempt gets a full handshake */
+    return 0 ;
+  }
+  s->resumed = 1 ;
+  s->policy.chosen = s->cache.keypair ;
+  return 1 ;
+}
+
 tlsb_status tlsb_handshake (tlsb *s)
 {
   for (;;)
@@ -123,6 +144,11 @@ tlsb_status tlsb_handshake (tlsb *s)
     /* Application data may flow once the handshake is over. */
     if (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))
     {
+      if (s->conf.role == TLSCONF_SERVER && bsb_cache_resumed(&s->cache, s->eng) && !resumed_ok(s)) return TLSB_ERROR ;
+      if (s->conf.role == TLSCONF_CLIENT && s->sfile.fd >= 0 && !s->handshake_done) bsb_client_session_done(s) ;
+      /* the files of other sessions' secrets are not kept open for the hours a session may last */
+      bsb_cache_close(&s->cache) ;
+      sessionfile_close(&s->sfile) ;
       s->handshake_done = 1 ;
       return TLSB_DONE ;
     }

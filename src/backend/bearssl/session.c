@@ -18,6 +18,17 @@ static int load_files (tlsb *s, char const **why)
     if (e) return e ;
     s->nkeypairs = i + 1 ;
   }
+  /* opened now: privileges may be dropped after tlsb_new */
+  if (tlsconf_server_resumes(c))
+  {
+    int e = bsb_cache_open(&s->cache, c, s->keypairs, s->nkeypairs, &s->policy, why) ;
+    if (e) return e ;
+  }
+  if (!server && c->sessionfile && sessionfile_open(&s->sfile, c, tlsb_name, why) < 0)
+  {
+    *why = bsb_why("SESSIONFILE ", c->sessionfile, ": ", *why, (char const *)0) ;
+    return UST_EXIT_TLSCONF ;
+  }
   /* A server verifies client certificates only when it asks for them. */
   if (!server || c->clientcert != TLSCONF_CLIENTCERT_NONE)
     return bsb_load_trust(c->cafile, c->cadir, &s->trust, why) ;
@@ -42,6 +53,8 @@ int tlsb_new (tlsb **sp, tlsconf const *conf, int netr, int netw, char const **w
   s->netr = netr ;
   s->netw = netw ;
   s->policy.chosen = -1 ;
+  s->cache.fd = -1 ;
+  s->sfile.fd = -1 ;
   e = load_files(s, why) ;
   if (!e) e = conf->role == TLSCONF_SERVER ? bsb_setup_server(s, why) : bsb_setup_client(s, why) ;
   if (e)
@@ -64,6 +77,8 @@ void tlsb_free (tlsb *s)
   if (!s) return ;
   for (unsigned int i = 0 ; i < s->nkeypairs ; i++) bsb_keypair_free(&s->keypairs[i]) ;
   bsb_trust_free(&s->trust) ;
+  bsb_cache_close(&s->cache) ;
+  sessionfile_close(&s->sfile) ;
   bsb_x509_free(&s->x509) ;
   if (s->iobuf)
   {

@@ -26,6 +26,19 @@ static uint16_t const suites[] = {
   BR_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA
 } ;
 
+static size_t nsuites (tlsconf const *conf)
+{
+  return conf->ciphers == TLSCONF_CIPHERS_STRICT ? SUITES_AEAD : sizeof(suites) / sizeof(*suites) ;
+}
+
+int bsb_suite_allowed (tlsconf const *conf, unsigned int suite, int key_type)
+{
+  /* ECDSA at even positions, RSA at odd ones */
+  for (size_t i = 0 ; i < nsuites(conf) ; i++)
+    if (suites[i] == suite) return !(i & 1) == (key_type == BR_KEYTYPE_EC) ;
+  return 0 ;
+}
+
 /* What BearSSL cannot do is refused at start, never silently left out:
    TLS 1.3 (it speaks TLS 1.2 at most), OCSP stapling (it has no API for it). */
 static int check_capabilities (tlsb const *s, char const **why)
@@ -48,7 +61,7 @@ static int check_capabilities (tlsb const *s, char const **why)
 static void set_algorithms (br_ssl_engine_context *eng, tlsconf const *conf)
 {
   br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12) ;
-  br_ssl_engine_set_suites(eng, suites, conf->ciphers == TLSCONF_CIPHERS_STRICT ? SUITES_AEAD : sizeof(suites) / sizeof(*suites)) ;
+  br_ssl_engine_set_suites(eng, suites, nsuites(conf)) ;
   br_ssl_engine_set_hash(eng, br_sha1_ID, &br_sha1_vtable) ;
   br_ssl_engine_set_hash(eng, br_sha224_ID, &br_sha224_vtable) ;
   br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable) ;
@@ -85,6 +98,7 @@ int bsb_setup_server (tlsb *s, char const **why)
   br_ssl_engine_set_protocol_names(s->eng, (char const **)ust_alpn_mail, UST_ALPN_MAIL_N) ;
   bsb_policy_init(&s->policy, &s->conf, s->keypairs) ;
   br_ssl_server_set_policy(sc, &s->policy.vtable) ;
+  if (s->cache.fd >= 0) br_ssl_server_set_cache(sc, &s->cache.vtable) ;
   if (s->conf.clientcert != TLSCONF_CLIENTCERT_NONE)
   {
     /* Sending the anchors' names is what makes BearSSL ask for a client certificate. */
@@ -124,5 +138,5 @@ int bsb_setup_client (tlsb *s, char const **why)
   }
   br_ssl_engine_set_all_flags(s->eng, BR_OPT_NO_RENEGOTIATION) ;
   br_ssl_engine_set_buffer(s->eng, s->iobuf, BR_SSL_BUFSIZE_BIDI, 1) ;
-  return br_ssl_client_reset(cc, s->conf.servername, 0) ? 0 : reset_failed(s, why) ;
+  return br_ssl_client_reset(cc, s->conf.servername, s->sfile.fd >= 0 && bsb_client_session_offer(s)) ? 0 : reset_failed(s, why) ;
 }

@@ -208,6 +208,7 @@ static int client (tlsb *s)
   if ((e = common(s, s->cfg[0]))) return e ;
   if (!c->servername) tls_config_insecure_noverifyname(s->cfg[0]) ;  /* no name to check; the chain still is */
   if (c->clientcert != TLSCONF_CLIENTCERT_NONE && (e = keypair(s, s->cfg[0], &c->keypairs[0]))) return e ;
+  if (c->sessionfile && (e = libtls_client_session_setup(s, s->cfg[0]))) return e ;
   return finish(s, 0, c->clientcert != TLSCONF_CLIENTCERT_NONE ? &c->keypairs[0] : 0) ;
 }
 

@@ -30,3 +30,8 @@ void tlsb_info (tlsb const *s, tlsinfo *info)
     copy(info->peer_cert_subject, sizeof(info->peer_cert_subject), tls_peer_cert_subject(c)) ;
   }
 }
+
+int tlsb_resumed (tlsb const *s)
+{
+  return s->resumed || (s->conn && tls_conn_session_resumed(s->conn) == 1) ;
+}

@@ -129,7 +129,12 @@ tlsb_status tlsb_handshake (tlsb *s)
     if (st != TLSB_DONE) return st ;
   }
   AHEAD_RETRY(s, r, tls_handshake(s->conn)) ;
-  if (!r) return TLSB_DONE ;
+  if (!r)
+  {
+    if (s->conf->role == TLSCONF_CLIENT && !s->handshake_done) libtls_client_session_done(s) ;
+    s->handshake_done = 1 ;
+    return TLSB_DONE ;
+  }
   if (s->raw_eof && r != TLS_WANT_POLLOUT) { libtls_seterr(s, "TLS handshake", "the peer closed the connection") ; return TLSB_ERROR ; }
   return want(s, r, "TLS handshake") ;
 }

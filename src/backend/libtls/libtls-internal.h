@@ -7,6 +7,7 @@
 #include <tls.h>
 #include "tlsb.h"
 #include "tlsconf.h"
+#include "sessionfile.h"
 
 #define HELLO_MAX (16384 + 5)  /* one TLS record: where the ClientHello's SNI is looked for */
 /* OpenSSL reads a record header, then its body: two reads per record. The
@@ -26,8 +27,19 @@ struct tlsb_s {
   size_t hello_len, hello_pos ;
   char *rahead ;              /* LIBTLS_READAHEAD bytes, allocated at the first read after the ClientHello */
   size_t rpos, rlen ;         /* rahead[rpos..rlen) read from the network, not yet given to libtls */
+  sessionfile sfile ;         /* client: SESSIONFILE (sfile.fd -1: none) */
+  int memfd ;                 /* client with SESSIONFILE: the session libtls reads and writes, or -1 */
+  int resumed ;               /* the handshake resumed a session */
+  int handshake_done ;
   char err[512] ;
 } ;
+
+/* clientsession.c: SESSIONFILE on the client. Opens it and gives cfg the
+   session it holds, if one fits. Returns 0 or an exit code, s->err set. */
+extern int libtls_client_session_setup (tlsb *s, struct tls_config *cfg) ;
+
+/* After the client's handshake: sets s->resumed, or keeps the new session. */
+extern void libtls_client_session_done (tlsb *s) ;
 
 /* Loads every file the configuration names and builds the configured
    contexts in s (server: one per keypair; client: one). Returns 0, or an

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "exitcodes.h"
 #include "libtls-internal.h"
 
@@ -36,6 +37,8 @@ int tlsb_new (tlsb **sp, tlsconf const *conf, int netr, int netw, char const **w
   s->conf = conf ;
   s->netr = netr ;
   s->netw = netw ;
+  s->sfile.fd = -1 ;
+  s->memfd = -1 ;
   if (conf->role == TLSCONF_CLIENT && conf->servername && strlen(conf->servername) > TLSB_SERVERNAME_MAX)
   {
     libtls_seterr(s, "the server name is longer than 255 bytes", 0) ;
@@ -70,6 +73,8 @@ void tlsb_free (tlsb *s)
     if (s->ctx[i]) tls_free(s->ctx[i]) ;
     if (s->cfg[i]) tls_config_free(s->cfg[i]) ;
   }
+  sessionfile_close(&s->sfile) ;
+  if (s->memfd >= 0) close(s->memfd) ;
   free(s->rahead) ;
   free(s) ;
 }
