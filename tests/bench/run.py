@@ -102,11 +102,11 @@ def fmt(values, digits=1):
     return f"{m:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})"
 
 
-def measure_sessions(srv, tools, n, conc, runs):
+def measure_sessions(srv, tools, n, conc, runs, mode="starttls"):
     rates, cpus = [], []
     for _ in range(runs):
         c0 = srv.cpu()
-        r = ustbench(tools, "sessions", HOST, srv.port, n, conc, "starttls")
+        r = ustbench(tools, "sessions", HOST, srv.port, n, conc, mode)
         cpus.append((srv.cpu() - c0) * 1000 / n)
         rates.append(float(r["per_second"]))
     return rates, cpus
@@ -281,6 +281,17 @@ def main():
                 "idle": measure_idle(srv, tools, idle_n),
             }
             srv.stop()
+        # resumption across engine processes (SESSIONCACHE), where the backend has it
+        cache = os.path.join(d, f"{name}.sessions")
+        cachenv = dict(tlsenv, SESSIONCACHE=cache)
+        if subprocess.run([b("ucspitlsd"), "true"], env=dict(os.environ, **cachenv), capture_output=True).returncode == 0:
+            log(f"{name}: resumed sessions")
+            srv = Server([b("ucspitlsd"), b("smtpd-starttls"), sink], env=cachenv, name=f"{name} resume")
+            r["resume"] = {
+                "full": measure_sessions(srv, tools, n_seq, 1, runs, "starttls12"),
+                "resumed": measure_sessions(srv, tools, n_seq, 1, runs, "starttls12-resume"),
+            }
+            srv.stop()
         # the engine's cost before any handshake: exec, TLS library start, the
         # certificate and key read and parsed; its network (stdin) ends at once
         ex = [ustbench(tools, "exec", 100 if a.quick else 300, b("tlsd-io"), "0", "1", env=tlsenv) for _ in range(runs)]
@@ -367,6 +378,24 @@ def main():
                     rates, cpus = r[label][key]
                     w(f"| {name}, {label} | {conc} | {fmt(rates)} | {fmt(cpus, 2)} |")
         w()
+        w("## Resumed STARTTLS sessions (TLS 1.2, `SESSIONCACHE`)")
+        w()
+        w("`ucspitlsd smtpd-starttls` with `SESSIONCACHE` set, one client at a time, the client at TLS 1.2 "
+          "(what BearSSL resumes): every session a full handshake, then every session offering "
+          "the previous one's id (`ustbench` fails unless the server resumed each). \"Beyond the starts\" is "
+          "the server CPU less the engine start and the other three program starts (above).")
+        w()
+        w("| backend | handshake | sessions/s | server CPU ms/session | beyond the starts, ms |")
+        w("|---|---|---|---|---|")
+        for name, r in results.items():
+            if "resume" not in r:
+                w(f"| {name} | resumed | n/a: this backend cannot resume across processes (doc/guarantees.md) | | |")
+                continue
+            fixed = med(r["engine_start"])[0] + 3 * med(lim["exec"])[0]
+            for key in ("full", "resumed"):
+                rates, cpus = r["resume"][key]
+                w(f"| {name} | {key} | {fmt(rates)} | {fmt(cpus, 2)} | {med(cpus)[0] - fixed:.2f} |")
+        w()
         w(f"## Idle established STARTTLS sessions ({idle_n} sessions, after EHLO over TLS)")
         w()
         w("| backend, path | processes/session (ours) | PSS kB/session (ours) | processes/session (all) | PSS kB/session (all) |")
@@ -383,7 +412,7 @@ def main():
                 seen = ", ".join(f"{k} ×{v}" for k, v in sorted(r[label]["idle"]["names"].items()))
                 w(f"- {name}, {label}: {seen}")
         w()
-        w("## Targets (issue #7), as ratios of this run")
+        w("## Targets (issues #7 and #18), as ratios of this run")
         w()
         w("The paths with the direct handoff (`-d` is there for comparison).")
         w()
@@ -411,6 +440,15 @@ def main():
                 lim_kb = 220 if name == "bearssl" else 900
                 w(f"| {name} {label}: ≤ 2 processes/idle session (all) | {i['processes']:.2f} | {'yes' if i['processes'] <= 2 else 'no'} |")
                 w(f"| {name} {label}: ≤ {lim_kb} kB PSS/idle session (all) | {i['pss_total']:.0f} kB | {'yes' if i['pss_total'] <= lim_kb else 'no'} |")
+        for name, r in results.items():
+            if "resume" not in r:
+                w(f"| {name}: a resumed session's CPU beyond the starts ≤ ½ a full one's | n/a (no resumption in this backend) | no |")
+                continue
+            fixed = med(r["engine_start"])[0] + 3 * med(lim["exec"])[0]
+            full, res = med(r["resume"]["full"][1])[0] - fixed, med(r["resume"]["resumed"][1])[0] - fixed
+            ratio = res / full if full > 0 else float("nan")
+            w(f"| {name}: a resumed session's CPU beyond the starts ≤ ½ a full one's (TLS 1.2) | "
+              f"{res:.2f} / {full:.2f} ms = {ratio:.2f} | {'yes' if ratio <= 0.5 else 'no'} |")
         w()
         w("## Commands")
         w()
@@ -424,6 +462,7 @@ def main():
         w("tcpserver -1 -R -H -l0 -c 400 127.0.0.1 0 stunnel4 stunnel.conf   # inetd mode, exec = sink-smtpd")
         w("tcpserver -1 -R -H -l0 -c 400 127.0.0.1 0 sink-smtpd")
         w(f"ustbench sessions 127.0.0.1 PORT {n_seq} 1 starttls; ustbench sessions 127.0.0.1 PORT {n_conc} 2|8 starttls")
+        w(f"ustbench sessions 127.0.0.1 PORT {n_seq} 1 starttls12|starttls12-resume   # SESSIONCACHE set")
         w(f"ustbench bulk 127.0.0.1 PORT {bulk_size} starttls|tls|plain")
         w(f"ustbench idle 127.0.0.1 PORT {idle_n}   # then /proc/PID/smaps_rollup of every session process")
         w("```")

@@ -48,6 +48,13 @@ typedef struct conn_s {
 
 static SSL_CTX *ctx ;
 
+/* modes starttls12 and starttls12-resume: TLS 1.2 at most (BearSSL's
+   resumption is TLS 1.2 session ids); with -resume each worker offers the
+   session of its previous connection, and fails unless the server resumed it. */
+static int tls12_only, resume ;
+static SSL_SESSION *saved ;
+static unsigned int reused ;
+
 static void die (char const *what)
 {
   fprintf(stderr, "ustbench: fatal: %s: %s\n", what, errno ? strerror(errno) : "protocol error") ;
@@ -149,7 +156,14 @@ static void handshake (conn *c)
   if (!c->ssl) die("SSL_new") ;
   SSL_set_fd(c->ssl, c->fd) ;
   SSL_set_tlsext_host_name(c->ssl, "localhost") ;
+  if (tls12_only && !SSL_set_max_proto_version(c->ssl, TLS1_2_VERSION)) die("set TLS 1.2") ;
+  if (resume && saved && !SSL_set_session(c->ssl, saved)) die("SSL_set_session") ;
   if (SSL_connect(c->ssl) != 1) { errno = 0 ; die("TLS handshake") ; }
+  if (resume)
+  {
+    if (saved) { reused += SSL_session_reused(c->ssl) == 1 ; SSL_SESSION_free(saved) ; }
+    saved = SSL_get1_session(c->ssl) ;
+  }
 }
 
 /* Connects and brings the session to an EHLO answered in the chosen mode. */
@@ -184,6 +198,12 @@ static void session_close (conn *c)
 static int cmd_sessions (char const *host, unsigned short port, unsigned int n, unsigned int conc, char const *mode)
 {
   double t0 = now() ;
+  if (!strncmp(mode, "starttls12", 10))
+  {
+    tls12_only = 1 ;
+    resume = !strcmp(mode + 10, "-resume") ;
+    mode = "starttls" ;
+  }
   for (unsigned int w = 0 ; w < conc ; w++)
   {
     pid_t pid = fork() ;
@@ -191,7 +211,9 @@ static int cmd_sessions (char const *host, unsigned short port, unsigned int n, 
     if (!pid)
     {
       static conn c ;
-      for (unsigned int i = w ; i < n ; i += conc) { session_open(&c, host, port, mode) ; session_close(&c) ; }
+      unsigned int k = 0 ;
+      for (unsigned int i = w ; i < n ; i += conc, k++) { session_open(&c, host, port, mode) ; session_close(&c) ; }
+      if (resume && k && reused != k - 1) { fprintf(stderr, "ustbench: fatal: %u of %u sessions resumed\n", reused, k - 1) ; _exit(1) ; }
       _exit(0) ;
     }
   }
