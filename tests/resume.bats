@@ -260,20 +260,36 @@ EOF
 # start_gnutls_serv: a third-party TLS 1.2 echo server that keeps sessions
 # (gnutls-serv, one process for every connection); sets PORT and GSERV_OUT.
 start_gnutls_serv() {
-  local pid i
+  local pid
   GSERV_OUT=$T/gnutls-serv.out
   # exec'd down to gnutls-serv itself: $! is its pid
   (exec env UST_TAG="$UST_TAG" "$HB/closefds" gnutls-serv --x509certfile "$CERTS/server-ec.pem" --x509keyfile "$CERTS/server-ec.key" \
     -p 0 --echo --priority 'NORMAL:-VERS-ALL:+VERS-TLS1.2' >"$GSERV_OUT" 2>&1 </dev/null) &
   pid=$!
   SERVER_PIDS+=("$pid")
-  # its port: gnutls-serv prints "port 0"; the socket it listens on has the real one
-  for i in $(seq 1 100); do
-    PORT=$(ss -Hltnp 2>/dev/null | grep "pid=$pid," | awk '{print $4}' | sed -n 's/^0\.0\.0\.0:\([0-9]*\)$/\1/p' | head -n1)
-    [ -n "$PORT" ] && return 0
-    sleep 0.05
-  done
-  return 1
+  # its port: gnutls-serv says "listening on IPv4 0.0.0.0 port 0...done" once
+  # it listens; the IPv4 socket has the real port (its inode among the
+  # process's fds, in /proc/net/tcp)
+  wait_grep 'IPv4 .*done' "$GSERV_OUT" 10 || return 1
+  PORT=$("$PY" - "$pid" <<'PYEOF'
+import os, sys
+pid = sys.argv[1]
+inodes = set()
+for fd in os.listdir(f"/proc/{pid}/fd"):
+    try:
+        link = os.readlink(f"/proc/{pid}/fd/{fd}")
+    except OSError:
+        continue
+    if link.startswith("socket:["):
+        inodes.add(link[8:-1])
+for line in open("/proc/net/tcp").read().splitlines()[1:]:
+    f = line.split()
+    if f[3] == "0A" and f[9] in inodes:
+        print(int(f[1].split(":")[1], 16))
+        break
+PYEOF
+)
+  [ -n "$PORT" ]
 }
 
 # client_session [ENV...]: one tlsc session to $PORT with SESSIONFILE=$T/client.sess, -k localhost unless NAME=-.
