@@ -7,6 +7,8 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <skalibs/sha256.h>
+#include <skalibs/uint32.h>
+#include <skalibs/uint64.h>
 #include "sessionfile.h"
 #include "ust.h"
 
@@ -69,8 +71,8 @@ size_t sessionfile_load (sessionfile const *f, unsigned char *blob, size_t max)
   while (r < 0 && errno == EINTR) ;
   if (r == HEAD && !memcmp(head, magic, 8) && !memcmp(head + 16, f->bind, 32))
   {
-    for (unsigned int i = 0 ; i < 8 ; i++) made = made << 8 | head[8 + i] ;
-    for (unsigned int i = 0 ; i < 4 ; i++) len = len << 8 | head[48 + i] ;
+    uint64_unpack_big((char const *)head + 8, &made) ;
+    uint32_unpack_big((char const *)head + 48, &len) ;
     if (made > now || now - made >= f->lifetime || !len || len > max) len = 0 ;
     else
     {
@@ -90,9 +92,9 @@ int sessionfile_save (sessionfile const *f, unsigned char const *blob, size_t le
   ssize_t w ;
   if (f->fd < 0 || !len || len > SESSIONFILE_BLOB_MAX) return -1 ;
   memcpy(buf, magic, 8) ;
-  for (unsigned int i = 0 ; i < 8 ; i++) buf[8 + i] = (unsigned char)(now >> (56 - 8 * i)) ;
+  uint64_pack_big((char *)buf + 8, now) ;
   memcpy(buf + 16, f->bind, 32) ;
-  for (unsigned int i = 0 ; i < 4 ; i++) buf[48 + i] = (unsigned char)(len >> (24 - 8 * i)) ;
+  uint32_pack_big((char *)buf + 48, (uint32_t)len) ;
   memcpy(buf + HEAD, blob, len) ;
   if (ust_secret_lock(f->fd, LOCK_EX) < 0) { explicit_bzero(buf, sizeof(buf)) ; return -1 ; }
   do w = pwrite(f->fd, buf, HEAD + len, 0) ;

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <skalibs/uint64.h>
 #include "exitcodes.h"
 #include "ust.h"
 #include "bearssl-internal.h"
@@ -51,8 +52,15 @@ static int slot_io (int fd, unsigned char *slot, off_t off, int writing)
   return r == BSB_CACHE_SLOT ? 0 : -1 ;
 }
 
-static void put64 (unsigned char *p, uint64_t v) { for (int i = 7 ; i >= 0 ; i--) { p[i] = (unsigned char)v ; v >>= 8 ; } }
-static uint64_t get64 (unsigned char const *p) { uint64_t v = 0 ; for (int i = 0 ; i < 8 ; i++) v = v << 8 | p[i] ; return v ; }
+static uint64_t get64 (unsigned char const *p) { uint64_t v ; uint64_unpack_big((char const *)p, &v) ; return v ; }
+
+/* Erases the slot at off: its secret is gone. */
+static unsigned char zero_slot[BSB_CACHE_SLOT] ;
+
+static void erase (int fd, off_t off)
+{
+  slot_io(fd, zero_slot, off, 1) ;
+}
 
 /* Erases the expired entries among SWEEP slots: the window the current
    second selects, so that handshakes in 4096/SWEEP different seconds sweep
@@ -62,7 +70,6 @@ static uint64_t get64 (unsigned char const *p) { uint64_t v = 0 ; for (int i = 0
 
 static void sweep (bsb_cache const *c)
 {
-  static unsigned char const zero[BSB_CACHE_SLOT] ;
   unsigned char win[SWEEP * BSB_CACHE_SLOT] ;
   uint64_t now = (uint64_t)time(0) ;
   off_t base = (off_t)(now % (BSB_CACHE_SLOTS / SWEEP)) * SWEEP * BSB_CACHE_SLOT ;
@@ -74,7 +81,7 @@ static void sweep (bsb_cache const *c)
   {
     uint64_t made = get64(win + i + OFF_TIME) ;
     if (memcmp(win + i, magic, 8) || (made <= now && now - made < c->lifetime)) continue ;
-    if (pwrite(c->fd, zero, BSB_CACHE_SLOT, base + i) < 0) break ;
+    if (pwrite(c->fd, zero_slot, BSB_CACHE_SLOT, base + i) < 0) break ;  /* under the sweep's lock */
   }
   flock(c->fd, LOCK_UN) ;
   explicit_bzero(win, sizeof(win)) ;
@@ -95,7 +102,7 @@ static void save (br_ssl_session_cache_class const **ctx, br_ssl_server_context 
     return ;
   }
   memcpy(slot, magic, 8) ;
-  put64(slot + OFF_TIME, (uint64_t)time(0)) ;
+  uint64_pack_big((char *)slot + OFF_TIME, (uint64_t)time(0)) ;
   memcpy(slot + OFF_ID, params->session_id, 32) ;
   slot[OFF_VERSION] = (unsigned char)(params->version >> 8) ; slot[OFF_VERSION + 1] = (unsigned char)params->version ;
   slot[OFF_SUITE] = (unsigned char)(params->cipher_suite >> 8) ; slot[OFF_SUITE + 1] = (unsigned char)params->cipher_suite ;
@@ -124,11 +131,7 @@ static int load (br_ssl_session_cache_class const **ctx, br_ssl_server_context *
   if (params->session_id_len != 32 || slot_io(c->fd, slot, slot_offset(params->session_id), 0) < 0) return 0 ;
   made = get64(slot + OFF_TIME) ;
   if (!memcmp(slot, magic, 8) && !memcmp(slot + OFF_ID, params->session_id, 32) && (made > now || now - made >= c->lifetime))
-  {
-    /* expired: its secret goes now */
-    static unsigned char const zero[BSB_CACHE_SLOT] ;
-    slot_io(c->fd, (unsigned char *)zero, slot_offset(params->session_id), 1) ;
-  }
+    erase(c->fd, slot_offset(params->session_id)) ;  /* expired: its secret goes now */
   else if (!memcmp(slot, magic, 8) && !memcmp(slot + OFF_ID, params->session_id, 32))
     for (unsigned int i = 0 ; i < c->n ; i++)
       if (!memcmp(slot + OFF_BIND, c->bind[i], BIND_LEN)) { k = (int)i ; break ; }
@@ -204,12 +207,11 @@ int bsb_cache_same_certificate (bsb_cache const *c, int i, int j)
 
 void bsb_cache_forget (bsb_cache *c)
 {
-  static unsigned char const zero[BSB_CACHE_SLOT] ;
   unsigned char slot[BSB_CACHE_SLOT] ;
   off_t off = slot_offset(c->id) ;
   if (c->fd < 0 || !c->loaded) return ;
   if (!slot_io(c->fd, slot, off, 0) && !memcmp(slot, magic, 8) && !memcmp(slot + OFF_ID, c->id, 32))
-    slot_io(c->fd, (unsigned char *)zero, off, 1) ;
+    erase(c->fd, off) ;
   explicit_bzero(slot, sizeof(slot)) ;
 }
 
