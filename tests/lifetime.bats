@@ -63,8 +63,9 @@ $1"
   STUBBORN=term serve_stubborn "$UST_BIN/ucspitlsd" -- "$UST_BIN/imapd-starttls" -g 1000 -- "${STUBBORN_CMD[@]}"
   run imap 'c.line()'
   assert_success
-  wait_sessions_gone 30
-  grep -q "the backend did not end after SIGTERM: SIGKILL sent" "$SERVER_LOG"
+  # the proxy's own line is the signal: -g, then 5 s after SIGTERM
+  wait_grep "the backend did not end after SIGTERM: SIGKILL sent" "$SERVER_LOG" 30
+  wait_sessions_gone 10
 }
 
 @test "lifetime: a handshake that fails after STARTTLS: the backend has -g, then SIGTERM" {
