@@ -13,7 +13,7 @@ BATS ?= bats
 # Programs, each a thin main over the libraries below.
 ENGINES = tlsd-io tlsc-io
 UCSPI = ucspitlsd ucspitlsc tlsd tlsc proxy-header
-PROXIES = $(patsubst $(srcdir)/proxies/%.c,%,$(wildcard $(srcdir)/proxies/*d-starttls.c))
+PROXIES = $(patsubst $(srcdir)/proxies/%.c,%,$(wildcard $(srcdir)/proxies/*d-starttls.c $(srcdir)/proxies/*c-starttls.c))
 # The conformance checker: no TLS library, its engine is tlsd-io.
 CHECKER = ucspitls-check
 PROGRAMS = $(ENGINES) $(UCSPI) $(PROXIES) $(CHECKER)
@@ -142,7 +142,7 @@ FUZZ_SECONDS ?= 30
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. -I$(srcdir)/src/include $(filter -I%,$(CPPFLAGS))
 FUZZ_TARGETS = $(patsubst $(srcdir)/tests/fuzz/%.c,%,$(wildcard $(srcdir)/tests/fuzz/fuzz_*.c))
-FUZZ_LIBSRC = $(wildcard $(srcdir)/src/lib/*.c) $(filter-out %d-starttls.c,$(wildcard $(srcdir)/proxies/*.c))
+FUZZ_LIBSRC = $(wildcard $(srcdir)/src/lib/*.c) $(filter-out %d-starttls.c %c-starttls.c,$(wildcard $(srcdir)/proxies/*.c))
 build/fuzz/fuzz_clienthello: tests/fuzz/fuzz_clienthello.c src/backend/libtls/clienthello.c src/lib/ust_alpn.c
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^
@@ -156,6 +156,11 @@ build/fuzz/fuzz_smtp build/fuzz/fuzz_imap build/fuzz/fuzz_pop3: build/fuzz/fuzz_
 build/fuzz/fuzz_imap_literal: tests/fuzz/fuzz_imap_literal.c proxies/imap.c $(FUZZ_PROXY)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(srcdir)/proxies -I$(srcdir)/tests/fuzz -o $@ $(filter %.c,$^) $(LDFLAGS) $(SKALIBS_LIBS)
+# The client proxies' targets: their dialogue and filter, no descriptors.
+FUZZ_CLIENT = proxies/client_io.c proxies/client_filter.c proxies/client_smtp.c proxies/client_imap.c proxies/client_pop3.c src/lib/ust_ms_left.c proxies/client.h
+build/fuzz/fuzz_client_dialogue build/fuzz/fuzz_client_filter: build/fuzz/%: tests/fuzz/%.c $(FUZZ_CLIENT)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(srcdir)/proxies -o $@ $(filter %.c,$^) $(LDFLAGS) $(SKALIBS_LIBS)
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIBSRC)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LDFLAGS) $(SKALIBS_LIBS)

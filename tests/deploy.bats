@@ -196,3 +196,42 @@ s.starttls(context=ssl.create_default_context(cafile='$CERTS/ca.pem')); s.quit()
   echo "$output"
   [ -z "$output" ]
 }
+
+@test "examples/client/mua-listener: a cleartext mail program on the local port reaches a STARTTLS-only server inside TLS" {
+  FAKE_LOG=$T/backend.bytes
+  start_server CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" FAKE_LOG="$FAKE_LOG" \
+    -- "$UST_BIN/ucspitlsd" -- "$UST_BIN/smtpd-starttls" -T -- "$PY" "$SCRIPTS/fake-smtpd.py"
+  run_example "$EX/client/mua-listener" REMOTE=localhost REMOTE_IP=127.0.0.1 REMOTE_PORT="$PORT" CAFILE="$CERTS/ca.pem"
+  run tagged timeout 30 "$PY" -c "
+import smtplib
+s = smtplib.SMTP('127.0.0.1', $PORT)
+s.ehlo(); assert not s.has_extn('starttls'), s.esmtp_features
+s.sendmail('a@example.org', ['b@example.org'], b'Subject: from the listener\r\n\r\n.dotted line\r\n')
+s.quit()"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  grep -q '^\.\.dotted line' "$FAKE_LOG"
+  wait_grep "smtpc-starttls: info: 127.0.0.1: session ended: tls .*\(server name localhost verified\)" "$SERVER_LOG" 10
+}
+
+@test "examples/client/plain-sender.py under smtpc-starttls: delivered inside TLS (exit 0); against a server without STARTTLS, 421 and exit 111" {
+  FAKE_LOG=$T/backend.bytes
+  start_server CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" FAKE_LOG="$FAKE_LOG" \
+    -- "$UST_BIN/ucspitlsd" -- "$UST_BIN/smtpd-starttls" -- "$PY" "$SCRIPTS/fake-smtpd.py"
+  printf 'Subject: from the sender example\n\n.dotted line\nlast line\n' > "$T/msg"
+  run tagged "$HB/closefds" timeout 30 tcpclient -R -H 127.0.0.1 "$PORT" env CAFILE="$CERTS/ca.pem" "$UST_BIN/ucspitlsc" -k localhost -- \
+    "$UST_BIN/smtpc-starttls" -- "$PY" "$EX/client/plain-sender.py" a@example.org b@example.org < "$T/msg"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"250 2.0.0 message accepted"* ]]
+  grep -q '^\.\.dotted line' "$FAKE_LOG"
+  # a server that offers no STARTTLS (no controller, so no TLS) is never given the message
+  : > "$FAKE_LOG"
+  start_server FAKE_LOG="$FAKE_LOG" FAKE_MODE=notls -- "$PY" "$SCRIPTS/fake-smtpd.py"
+  run tagged "$HB/closefds" timeout 30 tcpclient -R -H 127.0.0.1 "$PORT" env CAFILE="$CERTS/ca.pem" "$UST_BIN/ucspitlsc" -k localhost -- \
+    "$UST_BIN/smtpc-starttls" -- "$PY" "$EX/client/plain-sender.py" a@example.org b@example.org < "$T/msg"
+  echo "$output"
+  [ "$status" -eq 111 ]
+  [[ "$output" == *"421 4.7.0 TLS to the server is required"* ]]
+  ! grep -q "MAIL FROM" "$FAKE_LOG"
+}

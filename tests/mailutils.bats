@@ -146,3 +146,51 @@ c.send(b'QUIT\r\n'); c.line()"
   assert_success
   assert_line --index 1 "-ERR TLS not available"
 }
+
+# client_listener PROG: PROG (a client-side proxy) under tcpclient and
+# ucspitlsc as a local listener in front of the server on $PORT; PORT is
+# then the listener's.
+client_listener() {
+  local sport=$PORT
+  start_server CAFILE="$CERTS/ca.pem" -- tcpclient -RHl0 127.0.0.1 "$sport" "$UST_BIN/ucspitlsc" -k localhost -- "$UST_BIN/$1" -v 2
+}
+
+@test "mailutils: a plaintext-only imaplib through imapc-starttls to imapd-starttls -T in front of imap4d: LOGIN and FETCH inside TLS, byte-exact" {
+  serve "$UST_BIN/imapd-starttls" -T -- /usr/sbin/imap4d --inetd
+  client_listener imapc-starttls
+  run tagged timeout 30 "$PY" -c "
+import imaplib
+m = imaplib.IMAP4('127.0.0.1', $PORT)
+print(m.welcome, m.capabilities)
+assert 'STARTTLS' not in m.capabilities and 'LOGINDISABLED' not in m.capabilities, m.capabilities
+m.login('$USER_NAME', '$USER_PASS')
+m.select('INBOX')
+typ, data = m.fetch('1', '(BODY[TEXT])')
+print(repr(data[0][1]))
+assert data[0][1] == b'known body line\r\n.dot line\r\n8-bit \xc3\xa9\r\n', data
+m.logout()"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  wait_grep "imapc-starttls: info: 127.0.0.1: session ended: tls $TLS_VERSION .*\(server name localhost verified\)" "$SERVER_LOG" 10
+  wait_grep "imapd-starttls: info: 127.0.0.1: session (ended|handed off): tls" "$SERVER_LOG" 10
+}
+
+@test "mailutils: a plaintext-only poplib through pop3c-starttls to pop3d-starttls -T in front of pop3d: USER/PASS and RETR inside TLS, byte-exact" {
+  serve "$UST_BIN/pop3d-starttls" -T -- /usr/sbin/pop3d --inetd
+  client_listener pop3c-starttls
+  run tagged timeout 30 "$PY" -c "
+import poplib
+p = poplib.POP3('127.0.0.1', $PORT)
+print(p.getwelcome())
+caps = p.capa(); print(caps); assert 'STLS' not in caps, caps
+p.user('$USER_NAME'); p.pass_('$USER_PASS')
+resp, lines, octets = p.retr(1)
+body = lines[lines.index(b'') + 1:]
+print(body)
+assert body[:3] == [b'known body line', b'.dot line', b'8-bit \xc3\xa9'], body
+p.quit()"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  wait_grep "pop3c-starttls: info: 127.0.0.1: session ended: tls $TLS_VERSION" "$SERVER_LOG" 10
+  wait_grep "pop3d-starttls: info: 127.0.0.1: session (ended|handed off): tls" "$SERVER_LOG" 10
+}

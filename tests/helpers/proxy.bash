@@ -37,3 +37,36 @@ CA = '$CERTS/ca.pem'
 c = smtptest.Client($PORT)
 $1"
 }
+
+# exim4 -bs as the backend, delivering to a maildir. Run by root with -C, exim
+# drops to its own user: its directory must be reachable by that user.
+exim_server() {
+  local user=Debian-exim
+  [ "$(id -u)" = 0 ] || user=$(id -un)
+  EXIM_DIR=$(mktemp -d /tmp/ust-exim.XXXXXX)
+  chmod 755 "$EXIM_DIR"
+  ln -s "$EXIM_DIR" "$T/exim"
+  mkdir -p "$T/exim/spool" "$T/exim/log" "$T/exim/maildir"
+  chown "$user" "$T/exim/spool" "$T/exim/log" "$T/exim/maildir" 2>/dev/null || true
+  cat > "$T/exim/exim.conf" <<CONF
+primary_hostname = exim.test
+spool_directory = $EXIM_DIR/spool
+log_file_path = $EXIM_DIR/log/%slog
+domainlist local_domains = *
+acl_smtp_rcpt = accept
+acl_smtp_data = accept
+begin routers
+all:
+  driver = accept
+  transport = maildir
+begin transports
+maildir:
+  driver = appendfile
+  directory = $EXIM_DIR/maildir
+  maildir_format
+  user = $user
+CONF
+  chmod 644 "$T/exim/exim.conf"
+  start_server CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" \
+    -- "$UST_BIN/ucspitlsd" -- "$UST_BIN/smtpd-starttls" "$@" -- /usr/sbin/exim4 -C "$EXIM_DIR/exim.conf" -bs -odi
+}

@@ -1,0 +1,122 @@
+/* client_relay.c: the client proxies' data path once the dialogue is done:
+   the client's bytes to the server untouched, the server's through the
+   protocol's filter, bounded queues, the idle deadline and -g after the
+   client's EOF. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <skalibs/iopause.h>
+#include <skalibs/tai.h>
+#include <skalibs/strerr.h>
+#include "client-internal.h"
+#include "exitcodes.h"
+
+static void deadline_in (tain *d, unsigned int ms)
+{
+  tain span ;
+  if (!ms) { tain const inf = TAIN_INFINITE ; *d = inf ; return ; }
+  tain_from_millisecs(&span, ms > 0x7fffffffU ? 0x7fffffff : (int)ms) ;
+  tain_add_g(d, &span) ;
+}
+
+/* The write side of fd is done: a FIN for a socket, a close for a pipe. */
+static void end_output (int *fd)
+{
+  if (*fd < 0) return ;
+  if (shutdown(*fd, SHUT_WR) < 0) close(*fd) ;
+  *fd = -1 ;
+}
+
+/* Writes what q holds from *pos. Returns 0, or -1 when fd is gone. */
+static int flush_some (int fd, stralloc *q, size_t *pos)
+{
+  while (*pos < q->len)
+  {
+    ssize_t w = write(fd, q->s + *pos, q->len - *pos) ;
+    if (w < 0) return errno == EAGAIN || errno == EINTR ? 0 : -1 ;
+    *pos += (size_t)w ;
+  }
+  q->len = *pos = 0 ;
+  return 0 ;
+}
+
+int cp_relay (cp_session *c)
+{
+  stralloc toc = STRALLOC_ZERO, tos = STRALLOC_ZERO ;
+  size_t tocpos = 0, tospos = 0 ;
+  char buf[CP_BUF] ;
+  tain deadline ;
+  int code = 0 ;
+  int cin = c->cin, cout = c->cout, sin = c->sin, sout = c->sout ;
+  int client_eof = 0, server_eof = 0, lingering = 0 ;
+  cp_cat(&toc, c->d.greeting.s, c->d.greeting.len) ;
+  tain_now_set_stopwatch_g() ;
+  deadline_in(&deadline, c->o.idle_ms) ;
+  for (;;)
+  {
+    iopause_fd x[4] ;
+    unsigned int n = 0 ;
+    int ci = -1, co = -1, si = -1, so = -1, r ;
+    int moved = 0 ;
+    /* the client's EOF goes on once what it sent is written */
+    if (client_eof && tospos == tos.len && sout >= 0) end_output(&sout) ;
+    /* the server's EOF: the client gets the rest, then its own EOF, and the session is over */
+    if (server_eof && (tocpos == toc.len || cout < 0)) break ;
+    if (cin >= 0 && !client_eof && sout >= 0 && tos.len - tospos < CP_BUF) { ci = n ; x[n].fd = cin ; x[n++].events = IOPAUSE_READ ; }
+    if (cout >= 0 && tocpos < toc.len) { co = n ; x[n].fd = cout ; x[n++].events = IOPAUSE_WRITE ; }
+    if (sin >= 0 && !server_eof && toc.len - tocpos < CP_BUF) { si = n ; x[n].fd = sin ; x[n++].events = IOPAUSE_READ ; }
+    if (sout >= 0 && tospos < tos.len) { so = n ; x[n].fd = sout ; x[n++].events = IOPAUSE_WRITE ; }
+    r = iopause_g(x, n, &deadline) ;
+    if (r < 0)
+    {
+      if (errno == EINTR) continue ;
+      strerr_warnsys(PROG, ": fatal: ", "iopause") ;
+      code = UST_EXIT_SYS ;
+      break ;
+    }
+    if (!r)
+    {
+      if (lingering) { cp_log(c, 1, "the server did not end within -g after the client left", 0) ; break ; }
+      cp_log(c, 1, "idle timeout", 0) ;
+      code = UST_EXIT_IDLE ;
+      break ;
+    }
+    if (co >= 0 && x[co].revents)
+    {
+      size_t before = tocpos ;
+      if (flush_some(cout, &toc, &tocpos) < 0) { cout = -1 ; client_eof = 1 ; toc.len = tocpos = 0 ; }  /* the client is gone */
+      else if (tocpos != before || !toc.len) moved = 1 ;
+    }
+    if (so >= 0 && x[so].revents)
+    {
+      size_t before = tospos ;
+      if (flush_some(sout, &tos, &tospos) < 0) { close(sout) ; sout = -1 ; tos.len = tospos = 0 ; }  /* the server side is gone: its EOF follows */
+      else if (tospos != before || !tos.len) moved = 1 ;
+    }
+    if (ci >= 0 && x[ci].revents)
+    {
+      ssize_t k = read(cin, buf, sizeof buf) ;
+      if (k > 0) { cp_cat(&tos, buf, (size_t)k) ; c->to_server += (uint64_t)k ; moved = 1 ; }
+      else if (!k || (errno != EAGAIN && errno != EINTR)) client_eof = 1 ;
+    }
+    if (si >= 0 && x[si].revents)
+    {
+      ssize_t k = read(sin, buf, sizeof buf) ;
+      if (k > 0) { cp_filter_feed(&c->filter, buf, (size_t)k, &toc) ; c->to_client += (uint64_t)k ; moved = 1 ; }
+      else if (!k || (errno != EAGAIN && errno != EINTR)) { server_eof = 1 ; cp_filter_end(&c->filter, &toc) ; }
+    }
+    if (client_eof && !server_eof && !lingering)
+    {
+      /* the client left: the server has -g to end its side */
+      lingering = 1 ;
+      deadline_in(&deadline, c->o.grace_ms) ;
+    }
+    else if (moved && !lingering) deadline_in(&deadline, c->o.idle_ms) ;
+  }
+  if (cout >= 0 && !code) end_output(&cout) ;
+  c->client_eof = client_eof ;
+  stralloc_free(&toc) ;
+  stralloc_free(&tos) ;
+  return code ;
+}

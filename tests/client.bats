@@ -1,0 +1,286 @@
+#!/usr/bin/env bats
+# client.bats: the client-side proxies (smtpc-, imapc-, pop3c-starttls)
+# under tcpclient and ucspitlsc, as a local listener (tcpserver in front)
+# and with a program of their own. The servers: our server-side stack in
+# front of exim4 (the real ones for IMAP and POP3 are in mailutils.bats),
+# and stub-starttls-server.py under ucspitlsd, which starts TLS itself
+# and can omit or refuse STARTTLS, inject bytes after its success reply,
+# and offer STARTTLS again inside TLS.
+
+load helpers/common
+load helpers/proxy
+
+setup() { proxy_setup ; }
+teardown() { ust_teardown ; }
+
+# stub PROTO MODE: the stub server under ucspitlsd (certificate for
+# localhost from the test CA); SPORT is its port.
+stub() {
+  start_server CERTFILE="$CERTS/server-ec.pem" KEYFILE="$CERTS/server-ec.key" FAKE_LOG="$FAKE_LOG" STUB_PROTO="$1" STUB_MODE="$2" \
+    -- "$UST_BIN/ucspitlsd" -K 5000 -- "$PY" "$SCRIPTS/stub-starttls-server.py"
+  SPORT=$PORT
+}
+
+# listener PROG [ucspitlsc options] -- [PROG options]: the local listener
+# (PORT) in front of tcpclient to SPORT, ucspitlsc and PROG. CA: $CA or
+# the test CA.
+listener() {
+  local prog=$1 copts=()
+  shift
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do copts+=("$1"); shift; done
+  [ "${1:-}" = -- ] && shift
+  start_server CAFILE="${CA:-$CERTS/ca.pem}" -- tcpclient -RHl0 127.0.0.1 "$SPORT" \
+    "$UST_BIN/ucspitlsc" "${copts[@]}" -- "$UST_BIN/$prog" -v 2 -w 5000 -K 5000 "$@"
+}
+
+# client 'python code': c is a smtptest.Client connected to the listener.
+client() {
+  tagged timeout 30 "$PY" -c "
+import smtptest, sys
+c = smtptest.Client($PORT)
+$1"
+}
+
+@test "client: swaks, plaintext only, delivers through smtpc-starttls to smtpd-starttls in front of exim4 -bs: byte-exact, never offered STARTTLS" {
+  [ -x /usr/sbin/exim4 ] || skip "exim4 not installed"
+  exim_server
+  SPORT=$PORT
+  listener smtpc-starttls -k localhost --
+  printf 'first line\r\n.leading dot\r\n8bit \xc3\xa9t\xc3\xa9\r\nlast line\r\n' > "$T/body"
+  run tagged timeout 60 swaks --server 127.0.0.1 --port "$PORT" --to user@exim.test --from sender@example.org --body "@$T/body" --header 'Subject: swaks'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" != *STARTTLS* ]]
+  [[ "$output" == *"<-  220 "* ]]
+  f=$(ls "$T/exim/maildir/new/")
+  [ -n "$f" ]
+  "$PY" -c "import sys; d=open(sys.argv[1],'rb').read(); sys.exit(0 if b'\n\nfirst line\n.leading dot\n8bit \xc3\xa9t\xc3\xa9\nlast line\n' in d else 1)" "$T/exim/maildir/new/$f"
+  wait_grep "smtpc-starttls: info: 127.0.0.1: session ended: tls $TLS_VERSION .* \(server name localhost verified\)$" "$SERVER_LOG" 10
+  wait_grep "smtpd-starttls: info: 127.0.0.1: session ended: tls" "$SERVER_LOG" 10
+}
+
+@test "client: SMTP inside TLS: the greeting exact, the EHLO reply without the STARTTLS the stub still offers, the body byte-exact, the proxy's EHLO first" {
+  stub smtp normal
+  listener smtpc-starttls -k localhost -- -h client.test
+  run client '
+g = c.reply(); print(repr(g)); assert g == "220 stub.test ESMTP ready\r\n", g
+r = c.cmd("EHLO me"); print(repr(r))
+assert r == "250-stub.test hello\r\n250-PIPELINING\r\n250 8BITMIME\r\n", r
+assert c.cmd("MAIL FROM:<a@b>").startswith("250")
+assert c.cmd("RCPT TO:<c@d>").startswith("250")
+assert c.cmd("DATA").startswith("354")
+c.send(b"line one\r\nSTARTTLS\r\n250-STARTTLS\r\n\xc3\xa9\r\n.\r\n"); assert c.reply().startswith("250")
+assert c.cmd("QUIT").startswith("221"); print(c.closed())'
+  echo "$output"
+  assert_success
+  assert_line True
+  # what the stub received: EHLO and STARTTLS in cleartext, then the proxy's EHLO inside TLS, then the client's
+  "$PY" - "$FAKE_LOG" <<'EOF'
+import sys
+log = open(sys.argv[1], 'rb').read()
+want = b"EHLO client.test\r\nSTARTTLS\r\ntls up\nEHLO client.test\r\nEHLO me\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nline one\r\nSTARTTLS\r\n250-STARTTLS\r\n\xc3\xa9\r\n.\r\nQUIT\r\n"
+assert log == want, log
+EOF
+  wait_grep "still offers STARTTLS inside TLS" "$SERVER_LOG" 10
+  wait_grep "smtpc-starttls: info: 127.0.0.1: session ended: tls" "$SERVER_LOG" 10
+}
+
+@test "client: IMAP inside TLS: greeting without its capability code, CAPABILITY and the LOGIN code without STARTTLS and LOGINDISABLED, literals untouched" {
+  stub imap normal
+  listener imapc-starttls -k localhost --
+  run tagged timeout 30 "$PY" -c "
+import imaplib
+m = imaplib.IMAP4('127.0.0.1', $PORT)
+print(m.welcome)
+assert m.welcome == b'* OK stub ready', m.welcome
+assert 'STARTTLS' not in m.capabilities and 'LOGINDISABLED' not in m.capabilities, m.capabilities
+assert 'AUTH=PLAIN' in m.capabilities
+typ, data = m.login('u', 'p'); assert typ == 'OK'
+typ, data = m._untagged_response(typ, data, 'CAPABILITY')
+m.select()
+typ, data = m.fetch('1', '(BODY[])')
+print(repr(data))
+assert data[0][1] == b'Subject: stub\r\n\r\n* CAPABILITY IMAP4rev1 STARTTLS\r\nA1 OK [CAPABILITY STARTTLS] not a response\r\n', data
+m.logout()"
+  echo "$output"
+  assert_success
+  grep -q "LOGIN u " "$FAKE_LOG"
+  # the login reply's code: the raw bytes the client got are checked through a plain socket
+  run client '
+c.line(); c.send(b"a LOGIN u p\r\n"); r = c.line(); print(repr(r)); assert r == "a OK [CAPABILITY IMAP4rev1 IDLE] logged in\r\n", r
+c.send(b"b LOGOUT\r\n"); print(c.line().strip())'
+  echo "$output"
+  assert_success
+}
+
+@test "client: POP3 inside TLS: the greeting exact, RETR byte-exact (a body line STLS is data)" {
+  stub pop3 normal
+  listener pop3c-starttls -k localhost --
+  run tagged timeout 30 "$PY" -c "
+import poplib
+p = poplib.POP3('127.0.0.1', $PORT)
+print(p.getwelcome())
+assert p.getwelcome() == b'+OK stub ready <1.2@stub.test>'
+caps = p.capa(); assert 'STLS' not in caps, caps
+p.user('u'); p.pass_('p')
+resp, lines, octets = p.retr(1)
+print(lines)
+assert lines == [b'Subject: stub', b'', b'STLS', b'.dot line', b'last'], lines
+p.quit()"
+  echo "$output"
+  assert_success
+  wait_grep "pop3c-starttls: info: 127.0.0.1: session ended: tls" "$SERVER_LOG" 10
+}
+
+# refused PROTO REFUSAL-PREFIX LOG-TEXT: the client's first line is the
+# refusal, it never sees the server; the log says why, exit code 98.
+refused() {
+  run client "
+l = c.line(); print(repr(l)); assert l.startswith('$2'), l
+c.send(b'EHLO x\r\na NOOP\r\nUSER u\r\n')
+print(c.closed())"
+  echo "$output"
+  assert_success
+  assert_line True
+  [[ "$output" != *INJECTED* ]]
+  [[ "$output" != *stub* ]]
+  wait_grep "$1c-starttls: info: 127.0.0.1: session refused: no TLS: $3.*; exit code ${4:-98}" "$SERVER_LOG" 10
+  # nothing of the client's ever reached the server
+  ! grep -q "NOOP\|USER\|EHLO x" "$FAKE_LOG"
+}
+
+@test "client: a server that does not offer STARTTLS/STLS: 421 4.7.0 / * BYE / -ERR, never cleartext" {
+  stub smtp omit ; listener smtpc-starttls -k localhost -- ; refused smtp "421 4.7.0 " "the server's EHLO reply offers no STARTTLS"
+  stub imap omit ; listener imapc-starttls -k localhost -- ; refused imap "* BYE " "the server's capabilities hold no STARTTLS"
+  stub pop3 omit ; listener pop3c-starttls -k localhost -- ; refused pop3 "-ERR " "the server's CAPA response offers no STLS"
+  stub pop3 nocapa ; listener pop3c-starttls -k localhost -- ; refused pop3 "-ERR " "CAPA refused"
+  stub imap preauth ; listener imapc-starttls -k localhost -- ; refused imap "* BYE " "a PREAUTH greeting"
+}
+
+@test "client: a server that refuses STARTTLS/STLS: the session is refused" {
+  stub smtp refuse ; listener smtpc-starttls -k localhost -- ; refused smtp "421 4.7.0 " "STARTTLS refused: 454 4.7.0 TLS not available now"
+  stub imap refuse ; listener imapc-starttls -k localhost -- ; refused imap "* BYE " "STARTTLS refused: C2 NO not now"
+  stub pop3 refuse ; listener pop3c-starttls -k localhost -- ; refused pop3 "-ERR " "STLS refused: -ERR not now"
+}
+
+@test "client: bytes after the 220 / OK / +OK success reply: never read as replies, never given; logged as an injection" {
+  stub smtp inject ; listener smtpc-starttls -k localhost -- ; refused smtp "421 4.7.0 " "bytes after the success reply"
+  grep -q "smtpc-starttls: info: 127.0.0.1: injection attempt" "$SERVER_LOG"
+  stub imap inject ; listener imapc-starttls -k localhost -- ; refused imap "* BYE " "bytes after the success reply"
+  stub pop3 inject ; listener pop3c-starttls -k localhost -- ; refused pop3 "-ERR " "bytes after the success reply"
+}
+
+@test "client: bytes that come after the success reply but later: they reach only the engine, as a broken handshake" {
+  stub smtp late ; listener smtpc-starttls -k localhost -- ; refused smtp "421 4.7.0 " "the TLS handshake or the verification of the server failed"
+  stub pop3 late ; listener pop3c-starttls -k localhost -- ; refused pop3 "-ERR " "the TLS handshake or the verification of the server failed"
+}
+
+@test "client: a certificate for another name than -k, or from an untrusted CA: refused" {
+  stub smtp normal ; listener smtpc-starttls -k mail.example.org -- ; refused smtp "421 4.7.0 " "the TLS handshake or the verification of the server failed"
+  CA=$CERTS/ca2.pem
+  stub imap normal ; listener imapc-starttls -k localhost -- ; refused imap "* BYE " "the TLS handshake or the verification of the server failed"
+}
+
+@test "client: without -k no name was verified: refused unless a pin is given; a pin must match" {
+  stub smtp normal ; listener smtpc-starttls -- ; refused smtp "421 4.7.0 " "no server name was verified"
+  pin=$(openssl x509 -in "$CERTS/server-ec.pem" -outform DER | sha256sum | cut -d' ' -f1)
+  stub smtp normal ; listener smtpc-starttls -- -p "SHA256:0000000000000000000000000000000000000000000000000000000000000000" -p "SHA256:${pin^^}"
+  run client 'print(c.reply().strip()); print(c.cmd("QUIT").strip())'
+  echo "$output"
+  assert_success
+  assert_line --index 0 "220 stub.test ESMTP ready"
+  wait_grep "session ended: tls .* \(pinned certificate SHA256:$pin verified\)" "$SERVER_LOG" 10
+  stub smtp normal ; listener smtpc-starttls -k localhost -- -p "SHA256:0000000000000000000000000000000000000000000000000000000000000000"
+  refused smtp "421 4.7.0 " "the server's certificate matches no -p pin"
+}
+
+@test "client: -O (opportunistic): a server without STARTTLS gets cleartext, logged; the refusal of STARTTLS too; an injection never" {
+  stub smtp omit ; listener smtpc-starttls -k localhost -- -O
+  run client 'print(c.reply().strip()); print(repr(c.cmd("EHLO me"))); print(c.cmd("QUIT").strip())'
+  echo "$output"
+  assert_success
+  assert_line --index 0 "220 stub.test ESMTP ready"
+  wait_grep "smtpc-starttls: info: 127.0.0.1: session ended: cleartext \(-O, opportunistic\): the server's EHLO reply offers no STARTTLS$" "$SERVER_LOG" 10
+  stub smtp refuse ; listener smtpc-starttls -k localhost -- -O
+  run client 'print(c.reply().strip()); r = c.cmd("EHLO me"); print(repr(r)); assert "STARTTLS" not in r; print(c.cmd("QUIT").strip())'
+  echo "$output"
+  assert_success
+  stub smtp inject ; listener smtpc-starttls -k localhost -- -O ; refused smtp "421 4.7.0 " "bytes after the success reply"
+}
+
+@test "client: the client's commands before TLS are held: with a server that refuses, none reaches it; with one that accepts, they arrive inside TLS" {
+  stub smtp refuse ; listener smtpc-starttls -k localhost --
+  run client 'c.send(b"EHLO early\r\nMAIL FROM:<a@b>\r\n"); print(c.line().strip()); print(c.closed())'
+  echo "$output"
+  assert_line --index 0 --partial "421 4.7.0"
+  ! grep -q "early\|MAIL" "$FAKE_LOG"
+  : > "$FAKE_LOG"
+  stub smtp normal ; listener smtpc-starttls -k localhost -- -h client.test
+  run client 'c.send(b"EHLO early\r\n"); print(c.reply().strip()); print(repr(c.reply())); print(c.cmd("QUIT").strip())'
+  echo "$output"
+  assert_success
+  "$PY" -c "import sys; l=open(sys.argv[1],'rb').read(); sys.exit(0 if l.index(b'tls up') < l.index(b'EHLO early') else 1)" "$FAKE_LOG"
+}
+
+@test "client: bounded: a silent server (-w), an overlong greeting line, endless 220- lines: refused, nothing left running" {
+  start_server STUB_MODE=silent -- "$PY" "$SCRIPTS/stub-starttls-server.py" ; SPORT=$PORT
+  listener smtpc-starttls -k localhost -- -w 300
+  refused smtp "421 4.7.0 " "no reply within -w" 99
+  start_server STUB_MODE=longline -- "$PY" "$SCRIPTS/stub-starttls-server.py" ; SPORT=$PORT
+  listener smtpc-starttls -k localhost --
+  refused smtp "421 4.7.0 " "a line longer than -l"
+  start_server STUB_MODE=manylines -- "$PY" "$SCRIPTS/stub-starttls-server.py" ; SPORT=$PORT
+  listener smtpc-starttls -k localhost --
+  refused smtp "421 4.7.0 " "a reply of more lines than the proxy takes"
+  wait_sessions_gone 10
+}
+
+@test "client: a sending program on descriptors 6/7 (tcpclient ... ucspitlsc ... smtpc-starttls -- prog): delivered; its exit code is the session's" {
+  stub smtp normal
+  cat > "$T/send.py" <<'EOF'
+import os, sys
+r, w = 6, 7
+buf = b""
+def reply():
+    global buf
+    while True:
+        while b"\n" not in buf:
+            d = os.read(r, 4096)
+            if not d: sys.exit(111)
+            buf += d
+        line, buf = buf.split(b"\n", 1)
+        if line[3:4] != b"-": return line
+for cmd in (None, b"EHLO sender.test", b"MAIL FROM:<a@b>", b"RCPT TO:<c@d>", b"DATA"):
+    if cmd: os.write(w, cmd + b"\r\n")
+    l = reply()
+    if l[:1] not in (b"2", b"3"): print(l); sys.exit(100)
+os.write(w, b"from the program\r\n.\r\nQUIT\r\n")
+print(reply().decode()); print(reply().decode())
+print(sorted(os.listdir("/proc/self/fd")))
+sys.exit(42)
+EOF
+  run tagged env CAFILE="$CERTS/ca.pem" "$HB/closefds" timeout 30 tcpclient -RHl0 127.0.0.1 "$SPORT" "$UST_BIN/ucspitlsc" -k localhost -- "$UST_BIN/smtpc-starttls" -v 2 -- "$PY" "$T/send.py"
+  echo "$output"
+  [ "$status" -eq 42 ]
+  [[ "$output" == *"250 2.0.0 accepted"* ]]
+  [[ "$output" == *"221 2.0.0 bye"* ]]
+  # the program has 0-2 and its 6/7, and never the network or the SSL descriptors
+  [[ "$output" == *"['0', '1', '2', '3', '6', '7']"* ]]
+  grep -q "from the program" "$FAKE_LOG"
+  wait_sessions_gone 10
+}
+
+@test "client: usage: not under ucspitlsc, no 6/7, a bad pin or -l: exit 100" {
+  run "$UST_BIN/smtpc-starttls"
+  [ "$status" -eq 100 ]
+  [[ "$output" == *"not under a UCSPI-TLS controller"* ]]
+  run "$UST_BIN/imapc-starttls" -p SHA256:12
+  [ "$status" -eq 100 ]
+  run "$UST_BIN/pop3c-starttls" -l 10
+  [ "$status" -eq 100 ]
+  run "$UST_BIN/pop3c-starttls" -h x
+  [ "$status" -eq 100 ]
+  run env SSLCTLFD=0 SSLREADFD=1 SSLWRITEFD=2 "$UST_BIN/smtpc-starttls" 6<&- 7<&-
+  [ "$status" -eq 100 ]
+  [[ "$output" == *"descriptors 6 and 7"* ]]
+}
