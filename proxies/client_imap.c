@@ -9,13 +9,14 @@ static int status (char const *s, size_t n, size_t at, char const *word)
   return n >= at + k + 1 && cp_casestart(s + at, n - at, word) && (s[at + k] == ' ' || s[at + k] == '\r' || s[at + k] == '\n') ;
 }
 
-/* The greeting the client gets: "* OK" and the server's text, without a
-   response code (a [CAPABILITY] one lists what holds before TLS only),
-   printable ASCII only, and never ending in '}' (no parser may take it for
-   a literal announced by a server that was not yet authenticated). */
-static void greeting (stralloc *out, char const *s, size_t n)
+/* The greeting the client gets: "* OK" (or, in cleartext under -O,
+   "* PREAUTH") and the server's text, without a response code (a
+   [CAPABILITY] one lists what holds before TLS only), printable ASCII
+   only, and never ending in '}' (no parser may take it for a literal
+   announced by a server that was not yet authenticated). */
+static void greeting (stralloc *out, char const *s, size_t n, char const *status)
 {
-  size_t i = 5 ;
+  size_t i = strlen(status) + 1 ;
   stralloc t = STRALLOC_ZERO ;
   while (n && (s[n - 1] == '\n' || s[n - 1] == '\r')) n-- ;
   if (i > n) i = n ;
@@ -24,7 +25,8 @@ static void greeting (stralloc *out, char const *s, size_t n)
     char const *e = memchr(s + i, ']', n - i) ;
     if (e) { i = (size_t)(e - s) + 1 ; while (i < n && s[i] == ' ') i++ ; }
   }
-  cp_cat(&t, "* OK ", 5) ;
+  cp_cat(&t, status, strlen(status)) ;
+  cp_cat(&t, " ", 1) ;
   cp_cat(&t, s + i, n - i) ;
   if (t.s[t.len - 1] == '}' ) cp_cat(&t, ".", 1) ;
   cp_clean_line(out, t.s, t.len) ;
@@ -68,9 +70,14 @@ static cp_verdict imap_dialogue (cp_dialog *d)
   stralloc scratch = STRALLOC_ZERO ;
   cp_verdict v = cp_line(d, &s, &n) ;
   if (v != CP_OK) return v ;
-  if (status(s, n, 0, "* PREAUTH")) { cp_why(d, "a PREAUTH greeting: STARTTLS is impossible (RFC 3501 6.2.1): ", s, n) ; return CP_NOT_OFFERED ; }
+  if (status(s, n, 0, "* PREAUTH"))
+  {
+    greeting(&d->greeting, s, n, "* PREAUTH") ;  /* for -O alone */
+    cp_why(d, "a PREAUTH greeting: STARTTLS is impossible (RFC 3501 6.2.1): ", s, n) ;
+    return CP_NOT_OFFERED ;
+  }
   if (!status(s, n, 0, "* OK")) { cp_why(d, "the server's greeting is not * OK: ", s, n) ; return CP_BAD_SERVER ; }
-  greeting(&d->greeting, s, n) ;
+  greeting(&d->greeting, s, n, "* OK") ;
   cp_imap_response(s, n, &scratch, &dropped, &starttls) ;
   stralloc_free(&scratch) ;
   if (!starttls)

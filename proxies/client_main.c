@@ -111,6 +111,13 @@ static void spawn_prog (cp_session *c, char const *const *argv, char const *cons
     }
   }
   close(toprog[0]) ; close(fromprog[1]) ;
+  /* 0 and 1 are the program's (a queue may wait for EOF on its output): the
+     proxy keeps only stderr, for its log */
+  {
+    int null = open("/dev/null", O_RDWR) ;
+    if (null < 0 || fd_copy(0, null) < 0 || fd_copy(1, null) < 0) strerr_diefsys(UST_EXIT_SYS, "/dev/null") ;
+    if (null > 2) close(null) ;
+  }
   c->prog_pidfd = getppid() == c->prog_pid ? ust_pidfd_open((int)c->prog_pid) : -1 ;
   if (c->prog_pidfd >= 0 && getppid() != c->prog_pid) { close(c->prog_pidfd) ; c->prog_pidfd = -1 ; }
   c->cin = fromprog[0] ;

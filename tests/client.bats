@@ -206,6 +206,13 @@ print(c.closed())"
   echo "$output"
   assert_success
   stub smtp inject ; listener smtpc-starttls -k localhost -- -O ; refused smtp "421 4.7.0 " "bytes after the success reply"
+  # IMAP: a PREAUTH greeting (no STARTTLS possible) reaches the client as a PREAUTH
+  stub imap preauth ; listener imapc-starttls -k localhost -- -O
+  run client 'print(c.line().strip()); c.send(b"a NOOP\r\n"); print(c.line().strip())'
+  echo "$output"
+  assert_success
+  assert_line --index 0 "* PREAUTH stub ready"
+  assert_line --index 1 "a BAD what"
 }
 
 @test "client: the client's commands before TLS are held: with a server that refuses, none reaches it; with one that accepts, they arrive inside TLS" {
@@ -257,6 +264,10 @@ for cmd in (None, b"EHLO sender.test", b"MAIL FROM:<a@b>", b"RCPT TO:<c@d>", b"D
 os.write(w, b"from the program\r\n.\r\nQUIT\r\n")
 print(reply().decode()); print(reply().decode())
 print(sorted(os.listdir("/proc/self/fd")))
+# the proxy (a child of ours) keeps our stdin and stdout no longer than we do
+for k in open("/proc/self/task/%d/children" % os.getpid()).read().split():
+    if open("/proc/%s/comm" % k).read().strip() == "smtpc-starttls":
+        print("proxy 0 and 1:", os.readlink("/proc/%s/fd/0" % k), os.readlink("/proc/%s/fd/1" % k))
 sys.exit(42)
 EOF
   run tagged env CAFILE="$CERTS/ca.pem" "$HB/closefds" timeout 30 tcpclient -RHl0 127.0.0.1 "$SPORT" "$UST_BIN/ucspitlsc" -k localhost -- "$UST_BIN/smtpc-starttls" -v 2 -- "$PY" "$T/send.py"
@@ -266,6 +277,7 @@ EOF
   [[ "$output" == *"221 2.0.0 bye"* ]]
   # the program has 0-2 and its 6/7, and never the network or the SSL descriptors
   [[ "$output" == *"['0', '1', '2', '3', '6', '7']"* ]]
+  [[ "$output" == *"proxy 0 and 1: /dev/null /dev/null"* ]]
   grep -q "from the program" "$FAKE_LOG"
   wait_sessions_gone 10
 }
