@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <skalibs/stralloc.h>
 #include "tlsinfo.h"
 
@@ -37,7 +38,8 @@ typedef struct cp_reader_s {
   char buf[CP_BUF] ;
   size_t start, end ;
   size_t line_max ;
-  unsigned int step_ms ;
+  unsigned int step_ms ;     /* -w: for each reply, from the command sent (or the start, for the greeting) */
+  struct timespec t0 ;       /* when the reply awaited began to be due */
   int fd ;
   /* reads at most max bytes within ms: >0 bytes, 0 EOF, -1 error (errno, ETIMEDOUT) */
   long (*fill) (void *ctx, int fd, char *buf, size_t max, unsigned int ms) ;
@@ -59,7 +61,9 @@ typedef struct cp_dialog_s {
   int tls_caps_after ;       /* 1 if the server still offered STARTTLS inside TLS */
 } cp_dialog ;
 
-/* Reads one line, LF included, into *line and *len (valid until the next call).
+/* Reads one line, LF included, into *line and *len (valid until the next
+   call), within what is left of -w for the reply awaited (cp_send and
+   cp_reader_fd start it: a server that trickles cannot stretch it).
    Returns CP_OK, or CP_GONE, CP_TIMEOUT,
    CP_IOERR, CP_BAD_SERVER (over line_max, or a NUL). */
 extern cp_verdict cp_line (cp_dialog *d, char const **line, size_t *len) ;
@@ -88,6 +92,7 @@ typedef struct cp_filter_s {
   char tail[24] ;            /* IMAP: the last bytes of an overlong line, for its literal */
   size_t tlen ;
   unsigned int dropped ;     /* capabilities taken out */
+  int cleartext ;            /* IMAP under -O without TLS: LOGINDISABLED is the server's truth and stays */
 } cp_filter ;
 
 enum { CP_FILTER_NONE, CP_FILTER_SMTP, CP_FILTER_IMAP } ;
@@ -105,7 +110,10 @@ extern int cp_smtp_starttls_line (char const *s, size_t n) ;
 /* IMAP: appends the response line s to out, without STARTTLS and
    LOGINDISABLED if it is a capability list (an untagged CAPABILITY, or a
    [CAPABILITY ...] code in a status response), counting them in *dropped
-   and the STARTTLS ones in *starttls. Returns 1 if it was such a list. */
+   and the STARTTLS ones in *starttls. Returns 1 if it was such a list.
+   With starttls NULL only STARTTLS is taken out: a session in cleartext
+   (-O) keeps LOGINDISABLED, which stops the client sending its password
+   in the clear. */
 extern int cp_imap_response (char const *s, size_t n, stralloc *out, unsigned int *dropped, unsigned int *starttls) ;
 
 /* One protocol. */

@@ -78,7 +78,7 @@ static int drop_cap (char const *s, size_t n)
 
 /* Copies [a, b) of s, SP-separated atoms each with the SP before it,
    leaving out the dropped ones; counts them in *dropped, and the
-   STARTTLS ones in *starttls. */
+   STARTTLS ones in *starttls. *starttls NULL: STARTTLS alone is dropped. */
 static void filter_atoms (unsigned int *dropped, unsigned int *starttls, char const *s, size_t a, size_t b, stralloc *out)
 {
   while (a < b)
@@ -87,7 +87,8 @@ static void filter_atoms (unsigned int *dropped, unsigned int *starttls, char co
     int what ;
     while (e < b && s[e] != ' ') e++ ;
     what = s[a] == ' ' ? drop_cap(s + a + 1, e - a - 1) : 0 ;
-    if (what) { (*dropped)++ ; if (what == 1) (*starttls)++ ; }
+    if (what == 2 && !starttls) what = 0 ;
+    if (what) { (*dropped)++ ; if (what == 1 && starttls) (*starttls)++ ; }
     else cp_cat(out, s + a, e - a) ;
     a = e ;
   }
@@ -185,7 +186,7 @@ static void line_done (cp_filter *f, stralloc *out)
   else
   {
     unsigned int starttls = 0 ;
-    if (f->bol) cp_imap_response(f->line.s, f->line.len, out, &f->dropped, &starttls) ;
+    if (f->bol) cp_imap_response(f->line.s, f->line.len, out, &f->dropped, f->cleartext ? 0 : &starttls) ;
     else cp_cat(out, f->line.s, f->line.len) ;
     imap_line_ended(f, f->line.s, f->line.len) ;
   }

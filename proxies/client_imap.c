@@ -20,14 +20,17 @@ static void greeting (stralloc *out, char const *s, size_t n, char const *status
   stralloc t = STRALLOC_ZERO ;
   while (n && (s[n - 1] == '\n' || s[n - 1] == '\r')) n-- ;
   if (i > n) i = n ;
+  while (i < n && s[i] == ' ') i++ ;  /* a lenient parser would skip them to a code */
   if (i < n && s[i] == '[')
   {
     char const *e = memchr(s + i, ']', n - i) ;
-    if (e) { i = (size_t)(e - s) + 1 ; while (i < n && s[i] == ' ') i++ ; }
+    i = e ? (size_t)(e - s) + 1 : n ;  /* an unclosed code: none of it */
+    while (i < n && s[i] == ' ') i++ ;
   }
   cp_cat(&t, status, strlen(status)) ;
   cp_cat(&t, " ", 1) ;
-  cp_cat(&t, s + i, n - i) ;
+  if (i < n) cp_cat(&t, s + i, n - i) ;
+  else cp_cat(&t, "ready", 5) ;  /* resp-text is never empty */
   if (t.s[t.len - 1] == '}' ) cp_cat(&t, ".", 1) ;
   cp_clean_line(out, t.s, t.len) ;
   stralloc_free(&t) ;

@@ -66,6 +66,7 @@ void cp_reader_fd (cp_reader *r, int fd, size_t line_max, unsigned int step_ms)
   r->put = &fd_put ;
   r->ready = &fd_ready ;
   r->ctx = 0 ;
+  ust_ms_start(&r->t0) ;
 }
 
 cp_verdict cp_line (cp_dialog *d, char const **line, size_t *len)
@@ -93,7 +94,10 @@ cp_verdict cp_line (cp_dialog *d, char const **line, size_t *len)
       memmove(r->buf, r->buf + r->start, scanned) ;
       r->end = scanned ; r->start = 0 ;
     }
-    n = r->fill(r->ctx, r->fd, r->buf + r->end, sizeof(r->buf) - r->end, r->step_ms) ;
+    {
+      long left = ust_ms_left(&r->t0, r->step_ms) ;
+      n = left <= 0 ? (errno = ETIMEDOUT, -1) : r->fill(r->ctx, r->fd, r->buf + r->end, sizeof(r->buf) - r->end, (unsigned int)left) ;
+    }
     if (n < 0)
     {
       if (errno == ETIMEDOUT) { cp_why(d, "no reply within -w", 0, 0) ; return CP_TIMEOUT ; }
@@ -107,6 +111,7 @@ cp_verdict cp_line (cp_dialog *d, char const **line, size_t *len)
 
 cp_verdict cp_send (cp_dialog *d, char const *s)
 {
+  ust_ms_start(&d->r.t0) ;  /* the reply is due within -w from now */
   if (d->r.put(d->r.ctx, d->wfd, s, strlen(s)) < 0)
   {
     cp_why(d, "write: ", strerror(errno), strlen(strerror(errno))) ;

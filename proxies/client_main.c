@@ -64,10 +64,18 @@ static void name_arg (char const *s)
 
 /* The EHLO name when -h is not given: the local host's name tcpclient
    found, else the local address as an address literal, else "localhost". */
+static int domain_like (char const *h)
+{
+  size_t n = strlen(h) ;
+  if (!n || n > 253 || !strchr(h, '.') || h[0] == '.' || h[0] == '-') return 0 ;
+  return strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == n ;
+}
+
 static char const *default_ehlo (char *buf, size_t max)
 {
   char const *h = getenv("TCPLOCALHOST"), *ip = getenv("TCPLOCALIP") ;
-  if (h && *h && strlen(h) < 256 && !strpbrk(h, " \t\r\n")) return h ;
+  /* a domain, not what -l0 leaves ("0") nor a bare host name a server may refuse */
+  if (h && domain_like(h)) return h ;
   if (ip && *ip && strlen(ip) + 8 < max && !strpbrk(ip, " \t\r\n[]"))
   {
     size_t n = 0 ;
@@ -268,6 +276,7 @@ static int run (cp_session *c)
   if (ndelay_on(c->cin) < 0 || ndelay_on(c->cout) < 0 || ndelay_on(c->sin) < 0 || ndelay_on(c->sout) < 0)
     strerr_diefsys(UST_EXIT_SYS, "set descriptors non-blocking") ;
   cp_filter_init(&c->filter, c->proto->filter, c->o.line_max) ;
+  c->filter.cleartext = !c->tls ;
   code = cp_relay(c) ;
   if (c->filter.dropped) cp_log(c, 2, "capabilities the client cannot use were taken out of the server's replies", 0) ;
   cp_filter_free(&c->filter) ;
@@ -320,9 +329,10 @@ int cp_main (cp_protocol const *proto, char const *name, int argc, char const *c
     strerr_dief(UST_EXIT_USAGE, "not under a UCSPI-TLS controller (SSLCTLFD, SSLREADFD, SSLWRITEFD): run me under ucspitlsc") ;
   if (fcntl(6, F_GETFD) < 0 || fcntl(7, F_GETFD) < 0)
     strerr_dief(UST_EXIT_USAGE, "no connection to the server on descriptors 6 and 7: run me under tcpclient and ucspitlsc") ;
-  signal(SIGPIPE, SIG_IGN) ;
   if (l.ind < argc) spawn_prog(c, argv + l.ind, envp) ;
   else { c->cin = 0 ; c->cout = 1 ; }
+  /* a reader that left is EPIPE, not our death; the program keeps its own disposition */
+  signal(SIGPIPE, SIG_IGN) ;
   code = run(c) ;
   /* every descriptor of the session, then the program, within -g and 5 s */
   ucspitls_decline(&c->u) ;

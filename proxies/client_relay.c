@@ -28,17 +28,25 @@ static void end_output (int *fd)
   *fd = -1 ;
 }
 
-/* Writes what q holds from *pos. Returns 0, or -1 when fd is gone. */
+/* Writes what q holds from *pos; what was written leaves q, so that q
+   holds only what waits (its length is what the reads are gated on).
+   Returns 0, or -1 when fd is gone. */
 static int flush_some (int fd, stralloc *q, size_t *pos)
 {
+  int r = 0 ;
   while (*pos < q->len)
   {
     ssize_t w = write(fd, q->s + *pos, q->len - *pos) ;
-    if (w < 0) return errno == EAGAIN || errno == EINTR ? 0 : -1 ;
+    if (w < 0) { r = errno == EAGAIN || errno == EINTR ? 0 : -1 ; break ; }
     *pos += (size_t)w ;
   }
-  q->len = *pos = 0 ;
-  return 0 ;
+  if (*pos)
+  {
+    memmove(q->s, q->s + *pos, q->len - *pos) ;
+    q->len -= *pos ;
+    *pos = 0 ;
+  }
+  return r ;
 }
 
 int cp_relay (cp_session *c)
@@ -63,9 +71,9 @@ int cp_relay (cp_session *c)
     if (client_eof && tospos == tos.len && sout >= 0) end_output(&sout) ;
     /* the server's EOF: the client gets the rest, then its own EOF, and the session is over */
     if (server_eof && (tocpos == toc.len || cout < 0)) break ;
-    if (cin >= 0 && !client_eof && sout >= 0 && tos.len - tospos < CP_BUF) { ci = n ; x[n].fd = cin ; x[n++].events = IOPAUSE_READ ; }
+    if (cin >= 0 && !client_eof && sout >= 0 && tos.len < CP_BUF) { ci = n ; x[n].fd = cin ; x[n++].events = IOPAUSE_READ ; }
     if (cout >= 0 && tocpos < toc.len) { co = n ; x[n].fd = cout ; x[n++].events = IOPAUSE_WRITE ; }
-    if (sin >= 0 && !server_eof && toc.len - tocpos < CP_BUF) { si = n ; x[n].fd = sin ; x[n++].events = IOPAUSE_READ ; }
+    if (sin >= 0 && !server_eof && toc.len < CP_BUF) { si = n ; x[n].fd = sin ; x[n++].events = IOPAUSE_READ ; }
     if (sout >= 0 && tospos < tos.len) { so = n ; x[n].fd = sout ; x[n++].events = IOPAUSE_WRITE ; }
     r = iopause_g(x, n, &deadline) ;
     if (r < 0)
@@ -77,7 +85,12 @@ int cp_relay (cp_session *c)
     }
     if (!r)
     {
-      if (lingering) { cp_log(c, 1, "the server did not end within -g after the client left", 0) ; break ; }
+      if (lingering)
+      {
+        cp_log(c, 1, "the server did not end within -g after the client left", toc.len ? " (what it still sent was not all delivered)" : 0) ;
+        if (toc.len) code = UST_EXIT_IDLE ;
+        break ;
+      }
       cp_log(c, 1, "idle timeout", 0) ;
       code = UST_EXIT_IDLE ;
       break ;
@@ -103,16 +116,19 @@ int cp_relay (cp_session *c)
     if (si >= 0 && x[si].revents)
     {
       ssize_t k = read(sin, buf, sizeof buf) ;
-      if (k > 0) { cp_filter_feed(&c->filter, buf, (size_t)k, &toc) ; c->to_client += (uint64_t)k ; moved = 1 ; }
+      if (k > 0 && cout < 0) ;  /* nobody to give it to: dropped, and no reason to wait longer */
+      else if (k > 0) { cp_filter_feed(&c->filter, buf, (size_t)k, &toc) ; c->to_client += (uint64_t)k ; moved = 1 ; }
       else if (!k || (errno != EAGAIN && errno != EINTR)) { server_eof = 1 ; cp_filter_end(&c->filter, &toc) ; }
     }
     if (client_eof && !server_eof && !lingering)
     {
-      /* the client left: the server has -g to end its side */
+      /* the client left: the server has -g to end its side, -g of silence
+         while it still sends what a half-closed client still reads (-g 0:
+         no time at all, as for the program after the session) */
       lingering = 1 ;
-      deadline_in(&deadline, c->o.grace_ms) ;
+      deadline_in(&deadline, c->o.grace_ms ? c->o.grace_ms : 1) ;
     }
-    else if (moved && !lingering) deadline_in(&deadline, c->o.idle_ms) ;
+    else if (moved) deadline_in(&deadline, lingering ? (c->o.grace_ms ? c->o.grace_ms : 1) : c->o.idle_ms) ;
   }
   if (cout >= 0 && !code) end_output(&cout) ;
   c->client_eof = client_eof ;

@@ -201,10 +201,19 @@ print(c.closed())"
   assert_success
   assert_line --index 0 "220 stub.test ESMTP ready"
   wait_grep "smtpc-starttls: info: 127.0.0.1: session ended: cleartext \(-O, opportunistic\): the server's EHLO reply offers no STARTTLS$" "$SERVER_LOG" 10
+  # the EHLO name by default: not the "0" of tcpclient -l0, the address literal
+  grep -q "^EHLO \[127.0.0.1\]" "$FAKE_LOG"
   stub smtp refuse ; listener smtpc-starttls -k localhost -- -O
   run client 'print(c.reply().strip()); r = c.cmd("EHLO me"); print(repr(r)); assert "STARTTLS" not in r; print(c.cmd("QUIT").strip())'
   echo "$output"
   assert_success
+  # IMAP in cleartext: STARTTLS is taken out, LOGINDISABLED stays (the client must not send its password)
+  stub imap refuse ; listener imapc-starttls -k localhost -- -O
+  run client 'print(c.line().strip()); c.send(b"a CAPABILITY\r\n"); print(c.line().strip())'
+  echo "$output"
+  assert_success
+  assert_line --index 0 "* OK stub ready"
+  assert_line --index 1 "* CAPABILITY IMAP4rev1 LOGINDISABLED AUTH=PLAIN"
   stub smtp inject ; listener smtpc-starttls -k localhost -- -O ; refused smtp "421 4.7.0 " "bytes after the success reply"
   # IMAP: a PREAUTH greeting (no STARTTLS possible) reaches the client as a PREAUTH
   stub imap preauth ; listener imapc-starttls -k localhost -- -O
@@ -239,6 +248,56 @@ print(c.closed())"
   start_server STUB_MODE=manylines -- "$PY" "$SCRIPTS/stub-starttls-server.py" ; SPORT=$PORT
   listener smtpc-starttls -k localhost --
   refused smtp "421 4.7.0 " "a reply of more lines than the proxy takes"
+  # -w is for the whole reply: a server that trickles a byte every 0.1 s cannot stretch it
+  start_server STUB_MODE=trickle -- "$PY" "$SCRIPTS/stub-starttls-server.py" ; SPORT=$PORT
+  listener smtpc-starttls -k localhost -- -w 1000
+  SECONDS=0
+  refused smtp "421 4.7.0 " "no reply within -w" 99
+  [ "$SECONDS" -lt 10 ]
+  wait_sessions_gone 10
+}
+
+@test "client: inside TLS a server that floods a program that reads slowly (a pipe, partial writes): the proxy's memory stays bounded" {
+  stub smtp normal
+  cat > "$T/slow.py" <<'EOF'
+import os, sys, time
+def rss(pid):
+    return int([l for l in open("/proc/%s/status" % pid) if l.startswith("VmRSS:")][0].split()[1])
+proxy = [k for k in open("/proc/self/task/%d/children" % os.getpid()).read().split()
+         if open("/proc/%s/comm" % k).read().strip() == "smtpc-starttls"][0]
+os.read(6, 4096)
+os.write(7, b"FLOOD\r\n")
+got, rss0 = 0, None
+while got < 16 << 20:
+    d = os.read(6, 300)
+    if not d: break
+    got += len(d)
+    if rss0 is None and got > 1 << 20: rss0 = rss(proxy)
+    if got % 3000 < 300: time.sleep(0.0005)
+rss1 = rss(proxy)
+print(got, rss0, rss1)
+sys.exit(0 if got >= 16 << 20 and rss1 - rss0 < 4096 else 1)
+EOF
+  run tagged env CAFILE="$CERTS/ca.pem" "$HB/closefds" timeout 60 tcpclient -RHl0 127.0.0.1 "$SPORT" "$UST_BIN/ucspitlsc" -k localhost -- "$UST_BIN/smtpc-starttls" -g 1000 -- "$PY" "$T/slow.py"
+  echo "$output"
+  assert_success
+  # the program has gone, the server floods on: it has -g, then the session is over
+  wait_sessions_gone 10
+}
+
+@test "client: the server has -g after the client left (-g 0: none), while it still sends; then the session is over" {
+  stub smtp stay
+  listener smtpc-starttls -k localhost -- -g 300
+  run client 'c.reply(); c.s.shutdown(1); print(repr(c.s.recv(100)))'
+  echo "$output"
+  assert_success
+  wait_grep "the server did not end within -g after the client left" "$SERVER_LOG" 5
+  : > "$SERVER_LOG"
+  stub smtp stay
+  listener smtpc-starttls -k localhost -- -g 0
+  run client 'c.reply(); c.s.shutdown(1); print(repr(c.s.recv(100)))'
+  assert_success
+  wait_grep "the server did not end within -g after the client left" "$SERVER_LOG" 5
   wait_sessions_gone 10
 }
 
@@ -270,7 +329,7 @@ for k in open("/proc/self/task/%d/children" % os.getpid()).read().split():
         print("proxy 0 and 1:", os.readlink("/proc/%s/fd/0" % k), os.readlink("/proc/%s/fd/1" % k))
 sys.exit(42)
 EOF
-  run tagged env CAFILE="$CERTS/ca.pem" "$HB/closefds" timeout 30 tcpclient -RHl0 127.0.0.1 "$SPORT" "$UST_BIN/ucspitlsc" -k localhost -- "$UST_BIN/smtpc-starttls" -v 2 -- "$PY" "$T/send.py"
+  run tagged env CAFILE="$CERTS/ca.pem" "$HB/closefds" timeout 30 tcpclient -RHl0 127.0.0.1 "$SPORT" "$UST_BIN/ucspitlsc" -k localhost -- "$UST_BIN/smtpc-starttls" -v 2 -- sh -c 'grep ^SigIgn: /proc/$$/status; exec "$0" "$1"' "$PY" "$T/send.py"
   echo "$output"
   [ "$status" -eq 42 ]
   [[ "$output" == *"250 2.0.0 accepted"* ]]
@@ -278,6 +337,9 @@ EOF
   # the program has 0-2 and its 6/7, and never the network or the SSL descriptors
   [[ "$output" == *"['0', '1', '2', '3', '6', '7']"* ]]
   [[ "$output" == *"proxy 0 and 1: /dev/null /dev/null"* ]]
+  # the program gets SIGPIPE as the proxy did, not the proxy's SIG_IGN (bit 13 of SigIgn)
+  sigign=$(printf '%s\n' "$output" | sed -n 's/^SigIgn:[[:space:]]*//p')
+  [ -n "$sigign" ] && [ $((0x$sigign & 0x1000)) -eq 0 ]
   grep -q "from the program" "$FAKE_LOG"
   wait_sessions_gone 10
 }

@@ -65,8 +65,15 @@ int LLVMFuzzerTestOneInput (uint8_t const *data, size_t size)
       if (c == '\r' && (i + 1 >= d.greeting.len || d.greeting.s[i + 1] != '\n')) abort() ;
       if (c == '\n' && (!i || d.greeting.s[i - 1] != '\r')) abort() ;
     }
-    /* IMAP: one line, which no parser may take for a literal announcement */
+    /* IMAP: one line, which no parser may take for a literal announcement,
+       with no response code (what the server listed before TLS) */
     if (data[0] % 3 == 1 && (memchr(d.greeting.s, '\n', d.greeting.len) != d.greeting.s + d.greeting.len - 1 || d.greeting.s[d.greeting.len - 3] == '}')) abort() ;
+    if (data[0] % 3 == 1)
+    {
+      size_t k = d.greeting.s[2] == 'O' ? 5 : 10 ;  /* after "* OK " or "* PREAUTH " */
+      while (k < d.greeting.len && d.greeting.s[k] == ' ') k++ ;
+      if (k < d.greeting.len && d.greeting.s[k] == '[') abort() ;
+    }
   }
   if (strlen(d.why) >= sizeof(d.why)) abort() ;
   return 0 ;

@@ -12,6 +12,10 @@ $STUB_PROTO is smtp, imap or pop3; $STUB_MODE picks a behaviour:
   nocapa    POP3: CAPA is -ERR (so STLS is not offered)
   preauth   IMAP: a PREAUTH greeting
   silent    never greets
+  trickle   a greeting of endless 220- lines, one byte every 0.1 s
+  stay      does not end at the client's EOF: 3 s later
+Inside TLS, the SMTP command FLOOD gets endless 250- lines (until the
+connection is gone).
   longline  a greeting line of 70000 bytes
   manylines SMTP: a greeting of endless 220- lines
 (POP3 inside TLS offers no STLS: pop3c-starttls does not rewrite there.)
@@ -75,6 +79,10 @@ def wait_eof():
         pass
     sys.exit(0)
 
+def at_eof():
+    if mode == "stay":
+        time.sleep(3)
+
 # ---------------------------------------------------------------- SMTP
 def smtp():
     global INJECT
@@ -84,8 +92,14 @@ def smtp():
     while True:
         line = readline()
         if line is None:
-            return
+            return at_eof()
         verb = line.split(b" ", 1)[0].upper()
+        if verb == b"FLOOD":
+            try:
+                while True:
+                    say(b"250-" + b"x" * 1000 + b"\r\n")
+            except OSError:
+                sys.exit(0)
         if verb == b"EHLO":
             offer = (mode != "omit") and (not tls or mode == "normal")
             say("250-stub.test hello\r\n250-PIPELINING\r\n" + ("250-STARTTLS\r\n" if offer else "") + "250 8BITMIME\r\n")
@@ -194,6 +208,14 @@ if mode == "silent":
 if mode == "longline":
     say(b"220 " + b"x" * 70000 + b"\r\n")
     wait_eof()
+if mode == "trickle":
+    try:
+        while True:
+            for b in b"220-slow\r\n":
+                say(bytes([b]))
+                time.sleep(0.1)
+    except OSError:
+        sys.exit(0)
 if mode == "manylines":
     try:
         while True:
