@@ -10,8 +10,8 @@ static int status (char const *s, size_t n, size_t at, char const *word)
 }
 
 /* The greeting the client gets: "* OK" (or, in cleartext under -O,
-   "* PREAUTH") and the server's text, without a response code (a
-   [CAPABILITY] one lists what holds before TLS only), printable ASCII
+   "* PREAUTH") and the server's text, without the response codes before
+   it (a [CAPABILITY] one lists what holds before TLS only), printable ASCII
    only, and never ending in '}' (no parser may take it for a literal
    announced by a server that was not yet authenticated). */
 static void greeting (stralloc *out, char const *s, size_t n, char const *status)
@@ -20,12 +20,14 @@ static void greeting (stralloc *out, char const *s, size_t n, char const *status
   stralloc t = STRALLOC_ZERO ;
   while (n && (s[n - 1] == '\n' || s[n - 1] == '\r')) n-- ;
   if (i > n) i = n ;
-  while (i < n && s[i] == ' ') i++ ;  /* a lenient parser would skip them to a code */
-  if (i < n && s[i] == '[')
+  /* every leading code, with the blanks a lenient parser would skip to one */
+  for (;;)
   {
-    char const *e = memchr(s + i, ']', n - i) ;
-    i = e ? (size_t)(e - s) + 1 : n ;  /* an unclosed code: none of it */
+    char const *e ;
     while (i < n && s[i] == ' ') i++ ;
+    if (i >= n || s[i] != '[') break ;
+    e = memchr(s + i, ']', n - i) ;
+    i = e ? (size_t)(e - s) + 1 : n ;  /* an unclosed code: none of it */
   }
   cp_cat(&t, status, strlen(status)) ;
   cp_cat(&t, " ", 1) ;

@@ -23,7 +23,7 @@ static long fd_fill (void *ctx, int fd, char *buf, size_t max, unsigned int ms)
     ssize_t r ;
     int k ;
     if (left <= 0) return (errno = ETIMEDOUT, -1) ;
-    k = poll(&x, 1, (int)left) ;
+    k = poll(&x, 1, left > 0x7fffffffL ? 0x7fffffff : (int)left) ;
     if (k < 0) { if (errno == EINTR) continue ; return -1 ; }
     if (!k) return (errno = ETIMEDOUT, -1) ;
     r = read(fd, buf, max) ;
@@ -100,9 +100,10 @@ cp_verdict cp_line (cp_dialog *d, char const **line, size_t *len)
     }
     if (n < 0)
     {
-      if (errno == ETIMEDOUT) { cp_why(d, "no reply within -w", 0, 0) ; return CP_TIMEOUT ; }
-      cp_why(d, "read: ", strerror(errno), strlen(strerror(errno))) ;
-      return CP_IOERR ;
+      int e = errno ;
+      if (e == ETIMEDOUT) { cp_why(d, "no reply within -w", 0, 0) ; return CP_TIMEOUT ; }
+      cp_why(d, "read: ", strerror(e), strlen(strerror(e))) ;
+      return e == ECONNRESET || e == EPIPE ? CP_GONE : CP_IOERR ;  /* the server's doing, not ours */
     }
     if (!n) { cp_why(d, scanned ? "EOF in the middle of a line" : "the server closed the connection", 0, 0) ; return CP_GONE ; }
     r->end += (size_t)n ;
@@ -114,8 +115,9 @@ cp_verdict cp_send (cp_dialog *d, char const *s)
   ust_ms_start(&d->r.t0) ;  /* the reply is due within -w from now */
   if (d->r.put(d->r.ctx, d->wfd, s, strlen(s)) < 0)
   {
-    cp_why(d, "write: ", strerror(errno), strlen(strerror(errno))) ;
-    return errno == EPIPE ? CP_GONE : CP_IOERR ;
+    int e = errno ;
+    cp_why(d, "write: ", strerror(e), strlen(strerror(e))) ;
+    return e == EPIPE || e == ECONNRESET ? CP_GONE : CP_IOERR ;
   }
   return CP_OK ;
 }

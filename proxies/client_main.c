@@ -67,7 +67,7 @@ static void name_arg (char const *s)
 static int domain_like (char const *h)
 {
   size_t n = strlen(h) ;
-  if (!n || n > 253 || !strchr(h, '.') || h[0] == '.' || h[0] == '-') return 0 ;
+  if (!n || n > 253 || !strchr(h, '.') || h[0] == '.' || h[0] == '-' || h[n - 1] == '.' || strstr(h, "..")) return 0 ;
   return strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == n ;
 }
 
@@ -280,9 +280,18 @@ static int run (cp_session *c)
   code = cp_relay(c) ;
   if (c->filter.dropped) cp_log(c, 2, "capabilities the client cannot use were taken out of the server's replies", 0) ;
   cp_filter_free(&c->filter) ;
-  /* the connection and the client's socket are not ours to leave non-blocking */
-  ndelay_off(c->cin) ; ndelay_off(c->cout) ;
-  if (!c->tls) { ndelay_off(6) ; ndelay_off(7) ; }
+  /* the connection and the client's socket are not ours to leave
+     non-blocking; the server's side is closed now, before the program's
+     -g: the engine's pipes (the relay may have closed the one to it), or
+     in cleartext the connection itself */
+  ndelay_off(c->cin) ;
+  if (c->cout >= 0) ndelay_off(c->cout) ;
+  if (c->tls) { if (c->sout < 0) c->u.wfd = -1 ; }
+  else
+  {
+    ndelay_off(6) ; close(6) ;
+    if (c->sout >= 0) { ndelay_off(7) ; close(7) ; }
+  }
   summary(c, code, mode) ;
   return code ;
 }
@@ -338,7 +347,9 @@ int cp_main (cp_protocol const *proto, char const *name, int argc, char const *c
   ucspitls_decline(&c->u) ;
   if (c->prog_pid)
   {
-    close(c->cin) ; close(c->cout) ;
+    close(c->cin) ;
+    if (c->cout >= 0) close(c->cout) ;
+    c->cin = c->cout = -1 ;
     switch (ust_end_process(c->prog_pidfd, (int)c->prog_pid, c->o.grace_ms, UST_END_KILL_MS))
     {
       case 1 : cp_log(c, 1, "the program did not end after the session: SIGTERM sent", 0) ; break ;

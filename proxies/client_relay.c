@@ -20,39 +20,37 @@ static void deadline_in (tain *d, unsigned int ms)
   tain_add_g(d, &span) ;
 }
 
-/* The write side of fd is done: a FIN for a socket, a close for a pipe. */
+/* The write side of fd is done: a FIN for a socket (its read side, the
+   same socket on another descriptor, goes on), then the descriptor closed. */
 static void end_output (int *fd)
 {
   if (*fd < 0) return ;
-  if (shutdown(*fd, SHUT_WR) < 0) close(*fd) ;
+  shutdown(*fd, SHUT_WR) ;
+  close(*fd) ;
   *fd = -1 ;
 }
 
-/* Writes what q holds from *pos; what was written leaves q, so that q
-   holds only what waits (its length is what the reads are gated on).
-   Returns 0, or -1 when fd is gone. */
-static int flush_some (int fd, stralloc *q, size_t *pos)
+/* Writes what q holds; what was written leaves q, so that q holds only
+   what waits (its length is what the reads are gated on). Returns how many
+   bytes went, or -1 when fd is gone. */
+static ssize_t flush_some (int fd, stralloc *q)
 {
-  int r = 0 ;
-  while (*pos < q->len)
+  size_t pos = 0 ;
+  ssize_t r = 0 ;
+  while (pos < q->len)
   {
-    ssize_t w = write(fd, q->s + *pos, q->len - *pos) ;
-    if (w < 0) { r = errno == EAGAIN || errno == EINTR ? 0 : -1 ; break ; }
-    *pos += (size_t)w ;
+    ssize_t w = write(fd, q->s + pos, q->len - pos) ;
+    if (w < 0) { if (errno != EAGAIN && errno != EINTR) r = -1 ; break ; }
+    pos += (size_t)w ;
   }
-  if (*pos)
-  {
-    memmove(q->s, q->s + *pos, q->len - *pos) ;
-    q->len -= *pos ;
-    *pos = 0 ;
-  }
-  return r ;
+  memmove(q->s, q->s + pos, q->len - pos) ;
+  q->len -= pos ;
+  return r < 0 ? r : (ssize_t)pos ;
 }
 
 int cp_relay (cp_session *c)
 {
   stralloc toc = STRALLOC_ZERO, tos = STRALLOC_ZERO ;
-  size_t tocpos = 0, tospos = 0 ;
   char buf[CP_BUF] ;
   tain deadline ;
   int code = 0 ;
@@ -68,13 +66,13 @@ int cp_relay (cp_session *c)
     int ci = -1, co = -1, si = -1, so = -1, r ;
     int moved = 0 ;
     /* the client's EOF goes on once what it sent is written */
-    if (client_eof && tospos == tos.len && sout >= 0) end_output(&sout) ;
+    if (client_eof && !tos.len && sout >= 0) end_output(&sout) ;
     /* the server's EOF: the client gets the rest, then its own EOF, and the session is over */
-    if (server_eof && (tocpos == toc.len || cout < 0)) break ;
+    if (server_eof && (!toc.len || cout < 0)) break ;
     if (cin >= 0 && !client_eof && sout >= 0 && tos.len < CP_BUF) { ci = n ; x[n].fd = cin ; x[n++].events = IOPAUSE_READ ; }
-    if (cout >= 0 && tocpos < toc.len) { co = n ; x[n].fd = cout ; x[n++].events = IOPAUSE_WRITE ; }
+    if (cout >= 0 && toc.len) { co = n ; x[n].fd = cout ; x[n++].events = IOPAUSE_WRITE ; }
     if (sin >= 0 && !server_eof && toc.len < CP_BUF) { si = n ; x[n].fd = sin ; x[n++].events = IOPAUSE_READ ; }
-    if (sout >= 0 && tospos < tos.len) { so = n ; x[n].fd = sout ; x[n++].events = IOPAUSE_WRITE ; }
+    if (sout >= 0 && tos.len) { so = n ; x[n].fd = sout ; x[n++].events = IOPAUSE_WRITE ; }
     r = iopause_g(x, n, &deadline) ;
     if (r < 0)
     {
@@ -87,8 +85,9 @@ int cp_relay (cp_session *c)
     {
       if (lingering)
       {
-        cp_log(c, 1, "the server did not end within -g after the client left", toc.len ? " (what it still sent was not all delivered)" : 0) ;
-        if (toc.len) code = UST_EXIT_IDLE ;
+        int cut = toc.len || c->filter.held.len || c->filter.line.len ;
+        cp_log(c, 1, "the server did not end within -g after the client left", cut ? " (what it still sent was not all delivered)" : 0) ;
+        if (cut) code = UST_EXIT_IDLE ;
         break ;
       }
       cp_log(c, 1, "idle timeout", 0) ;
@@ -97,15 +96,15 @@ int cp_relay (cp_session *c)
     }
     if (co >= 0 && x[co].revents)
     {
-      size_t before = tocpos ;
-      if (flush_some(cout, &toc, &tocpos) < 0) { cout = -1 ; client_eof = 1 ; toc.len = tocpos = 0 ; }  /* the client is gone */
-      else if (tocpos != before || !toc.len) moved = 1 ;
+      ssize_t w = flush_some(cout, &toc) ;
+      if (w < 0) { close(cout) ; cout = -1 ; client_eof = 1 ; toc.len = 0 ; }  /* the client is gone */
+      else if (w > 0) moved = 1 ;
     }
     if (so >= 0 && x[so].revents)
     {
-      size_t before = tospos ;
-      if (flush_some(sout, &tos, &tospos) < 0) { close(sout) ; sout = -1 ; tos.len = tospos = 0 ; }  /* the server side is gone: its EOF follows */
-      else if (tospos != before || !tos.len) moved = 1 ;
+      ssize_t w = flush_some(sout, &tos) ;
+      if (w < 0) { close(sout) ; sout = -1 ; tos.len = 0 ; }  /* the server side is gone: its EOF follows */
+      else if (w > 0) moved = 1 ;
     }
     if (ci >= 0 && x[ci].revents)
     {
@@ -131,6 +130,8 @@ int cp_relay (cp_session *c)
     else if (moved) deadline_in(&deadline, lingering ? (c->o.grace_ms ? c->o.grace_ms : 1) : c->o.idle_ms) ;
   }
   if (cout >= 0 && !code) end_output(&cout) ;
+  /* what is closed here is closed for the caller too */
+  c->cout = cout ; c->sout = sout ;
   c->client_eof = client_eof ;
   stralloc_free(&toc) ;
   stralloc_free(&tos) ;

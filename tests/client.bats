@@ -285,6 +285,31 @@ EOF
   wait_sessions_gone 10
 }
 
+@test "client: -g is silence: a program that has closed its side and reads a reply slowly gets all of it, long after the server has sent it all" {
+  stub smtp normal
+  cat > "$T/big.py" <<'EOF'
+import os, sys, time
+os.read(6, 4096)
+os.write(7, b"BIG 300000\r\n")
+os.close(7)
+buf = b""
+while not buf.endswith(b"250 end\r\n"):
+    d = os.read(6, 4096)
+    if not d: break
+    buf += d
+    if len(buf) > 150000: time.sleep(0.1)  # the last 150 kB slowly: the server has sent it all by then
+print(len(buf), buf[-9:])
+sys.exit(0 if buf.endswith(b"250 end\r\n") and len(buf) > 300000 else 1)
+EOF
+  SECONDS=0
+  run tagged env CAFILE="$CERTS/ca.pem" "$HB/closefds" timeout 60 tcpclient -RHl0 127.0.0.1 "$SPORT" "$UST_BIN/ucspitlsc" -k localhost -- "$UST_BIN/smtpc-starttls" -g 2400 -- "$PY" "$T/big.py"
+  echo "$output"
+  assert_success
+  # it took longer than -g (about 3.7 s): only bytes moving kept the session
+  [ "$SECONDS" -ge 3 ]
+  wait_sessions_gone 10
+}
+
 @test "client: the server has -g after the client left (-g 0: none), while it still sends; then the session is over" {
   stub smtp stay
   listener smtpc-starttls -k localhost -- -g 300

@@ -15,7 +15,7 @@ $STUB_PROTO is smtp, imap or pop3; $STUB_MODE picks a behaviour:
   trickle   a greeting of endless 220- lines, one byte every 0.1 s
   stay      does not end at the client's EOF: 3 s later
 Inside TLS, the SMTP command FLOOD gets endless 250- lines (until the
-connection is gone).
+connection is gone), BIG n a reply of about n bytes, after which the stub ends.
   longline  a greeting line of 70000 bytes
   manylines SMTP: a greeting of endless 220- lines
 (POP3 inside TLS offers no STLS: pop3c-starttls does not rewrite there.)
@@ -100,6 +100,12 @@ def smtp():
                     say(b"250-" + b"x" * 1000 + b"\r\n")
             except OSError:
                 sys.exit(0)
+        if verb == b"BIG":  # a reply of that many bytes, more or less, then the stub ends
+            n = int(line.split()[1])
+            for _ in range(n // 1000):
+                say(b"250-" + b"y" * 994 + b"\r\n")
+            say(b"250 end\r\n")
+            return
         if verb == b"EHLO":
             offer = (mode != "omit") and (not tls or mode == "normal")
             say("250-stub.test hello\r\n250-PIPELINING\r\n" + ("250-STARTTLS\r\n" if offer else "") + "250 8BITMIME\r\n")
