@@ -149,7 +149,7 @@ build/fuzz/fuzz_clienthello: tests/fuzz/fuzz_clienthello.c src/backend/libtls/cl
 # The proxy targets: the framework less its kernel side (proxy_loop.c and
 # proxy_handoff.c, which tests/fuzz/proxy_harness.c stands for), one protocol.
 # Each target has its protocol's backend models (tests/fuzz/model_*.c).
-FUZZ_PROXY = tests/fuzz/proxy_harness.c tests/fuzz/backend_model.c proxies/proxy_api.c proxies/proxy_frame.c proxies/proxy_starttls.c tests/fuzz/proxy_harness.h tests/fuzz/backend_model.h proxies/proxy-internal.h proxies/proxy.h
+FUZZ_PROXY = tests/fuzz/proxy_harness.c tests/fuzz/backend_model.c src/lib/ust_catb.c proxies/proxy_api.c proxies/proxy_frame.c proxies/proxy_starttls.c tests/fuzz/proxy_harness.h tests/fuzz/backend_model.h proxies/proxy-internal.h proxies/proxy.h
 build/fuzz/fuzz_smtp build/fuzz/fuzz_imap build/fuzz/fuzz_pop3: build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c proxies/%.c tests/fuzz/model_%.c $(FUZZ_PROXY)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(srcdir)/proxies -I$(srcdir)/tests/fuzz -o $@ $(filter %.c,$^) $(LDFLAGS) $(SKALIBS_LIBS)
@@ -157,7 +157,7 @@ build/fuzz/fuzz_imap_literal: tests/fuzz/fuzz_imap_literal.c proxies/imap.c $(FU
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(srcdir)/proxies -I$(srcdir)/tests/fuzz -o $@ $(filter %.c,$^) $(LDFLAGS) $(SKALIBS_LIBS)
 # The client proxies' targets: their dialogue and filter, no descriptors.
-FUZZ_CLIENT = proxies/client_io.c proxies/client_filter.c proxies/client_smtp.c proxies/client_imap.c proxies/client_pop3.c src/lib/ust_ms_left.c proxies/client.h
+FUZZ_CLIENT = proxies/client_io.c proxies/client_filter.c proxies/client_smtp.c proxies/client_imap.c proxies/client_pop3.c src/lib/ust_ms_left.c src/lib/ust_catb.c proxies/client.h
 build/fuzz/fuzz_client_dialogue build/fuzz/fuzz_client_filter: build/fuzz/%: tests/fuzz/%.c $(FUZZ_CLIENT)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(srcdir)/proxies -o $@ $(filter %.c,$^) $(LDFLAGS) $(SKALIBS_LIBS)

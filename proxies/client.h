@@ -14,6 +14,7 @@
 #include <time.h>
 #include <skalibs/stralloc.h>
 #include "tlsinfo.h"
+#include "ust.h"
 
 #define CP_PINS_MAX 4
 #define CP_REPLY_LINES_MAX 256   /* lines of one multi-line reply before TLS */
@@ -138,7 +139,6 @@ extern void cp_pop3 (cp_protocol *p) ;
 
 /* Helpers for the protocol files. */
 extern int cp_casestart (char const *s, size_t len, char const *prefix) ;  /* case-insensitive prefix */
-extern void cp_cat (stralloc *sa, char const *s, size_t len) ;             /* dies 111 when out of memory */
 /* Appends a line of the server's for the client: printable ASCII only (any
    other byte shown as '?'), ended by CRLF, whatever ended it. */
 extern void cp_clean_line (stralloc *out, char const *s, size_t n) ;

@@ -54,16 +54,16 @@ static void smtp_line (cp_filter *f, char const *s, size_t n, stralloc *out)
       if (s[3] == ' ')
       {
         f->held.s[3] = ' ' ;  /* it ended the reply: the line before it does now */
-        cp_cat(out, f->held.s, f->held.len) ;
+        ust_catb(out, f->held.s, f->held.len) ;
         f->held.len = 0 ;
       }
       return ;
     }
-    cp_cat(out, f->held.s, f->held.len) ;
+    ust_catb(out, f->held.s, f->held.len) ;
     f->held.len = 0 ;
   }
-  if (smtp_continued(s, n)) { f->held.len = 0 ; cp_cat(&f->held, s, n) ; }
-  else cp_cat(out, s, n) ;
+  if (smtp_continued(s, n)) { f->held.len = 0 ; ust_catb(&f->held, s, n) ; }
+  else ust_catb(out, s, n) ;
 }
 
 /* ---------------------------------------------------------------- IMAP */
@@ -89,7 +89,7 @@ static void filter_atoms (unsigned int *dropped, unsigned int *starttls, char co
     what = s[a] == ' ' ? drop_cap(s + a + 1, e - a - 1) : 0 ;
     if (what == 2 && !starttls) what = 0 ;
     if (what) { (*dropped)++ ; if (what == 1 && starttls) (*starttls)++ ; }
-    else cp_cat(out, s + a, e - a) ;
+    else ust_catb(out, s + a, e - a) ;
     a = e ;
   }
 }
@@ -105,9 +105,9 @@ static int imap_caps_at (unsigned int *dropped, unsigned int *starttls, char con
     size_t stop = e ;
     while (stop < n && s[stop] != '\r' && s[stop] != '\n' && (!code || s[stop] != ']')) stop++ ;
     if (code && (stop >= n || s[stop] != ']')) return 0 ;
-    cp_cat(out, s, e) ;
+    ust_catb(out, s, e) ;
     filter_atoms(dropped, starttls, s, e, stop, out) ;
-    cp_cat(out, s + stop, n - stop) ;
+    ust_catb(out, s + stop, n - stop) ;
   }
   return 1 ;
 }
@@ -131,7 +131,7 @@ int cp_imap_response (char const *s, size_t n, stralloc *out, unsigned int *drop
     || (we - w == 7 && !strncasecmp(s + w, "PREAUTH", 7)))
    && imap_caps_at(dropped, starttls, s, n, we + 2, 1, out)) return 1 ;
  as_is:
-  cp_cat(out, s, n) ;
+  ust_catb(out, s, n) ;
   return 0 ;
 }
 
@@ -187,7 +187,7 @@ static void line_done (cp_filter *f, stralloc *out)
   {
     unsigned int starttls = 0 ;
     if (f->bol) cp_imap_response(f->line.s, f->line.len, out, &f->dropped, f->cleartext ? 0 : &starttls) ;
-    else cp_cat(out, f->line.s, f->line.len) ;
+    else ust_catb(out, f->line.s, f->line.len) ;
     imap_line_ended(f, f->line.s, f->line.len) ;
   }
   f->line.len = 0 ;
@@ -195,7 +195,7 @@ static void line_done (cp_filter *f, stralloc *out)
 
 void cp_filter_feed (cp_filter *f, char const *in, size_t len, stralloc *out)
 {
-  if (f->kind == CP_FILTER_NONE) { cp_cat(out, in, len) ; return ; }
+  if (f->kind == CP_FILTER_NONE) { ust_catb(out, in, len) ; return ; }
   while (len)
   {
     char const *lf ;
@@ -203,7 +203,7 @@ void cp_filter_feed (cp_filter *f, char const *in, size_t len, stralloc *out)
     if (f->literal)
     {
       k = f->literal < len ? (size_t)f->literal : len ;
-      cp_cat(out, in, k) ;
+      ust_catb(out, in, k) ;
       f->literal -= k ; in += k ; len -= k ;
       continue ;
     }
@@ -211,7 +211,7 @@ void cp_filter_feed (cp_filter *f, char const *in, size_t len, stralloc *out)
     k = lf ? (size_t)(lf - in) + 1 : len ;
     if (f->raw)
     {
-      cp_cat(out, in, k) ;
+      ust_catb(out, in, k) ;
       if (f->kind == CP_FILTER_IMAP) imap_tail(f, in, k) ;
       in += k ; len -= k ;
       if (lf)
@@ -224,15 +224,15 @@ void cp_filter_feed (cp_filter *f, char const *in, size_t len, stralloc *out)
     if (f->line.len + k > f->line_max)
     {
       /* too long to be a capability line: it and the rest of it pass as they are */
-      if (f->held.len) { cp_cat(out, f->held.s, f->held.len) ; f->held.len = 0 ; }
-      cp_cat(out, f->line.s, f->line.len) ;
+      if (f->held.len) { ust_catb(out, f->held.s, f->held.len) ; f->held.len = 0 ; }
+      ust_catb(out, f->line.s, f->line.len) ;
       f->tlen = 0 ;
       imap_tail(f, f->line.s, f->line.len) ;
       f->line.len = 0 ;
       f->raw = 1 ;
       continue ;
     }
-    cp_cat(&f->line, in, k) ;
+    ust_catb(&f->line, in, k) ;
     in += k ; len -= k ;
     if (lf) line_done(f, out) ;
   }
@@ -240,6 +240,6 @@ void cp_filter_feed (cp_filter *f, char const *in, size_t len, stralloc *out)
 
 void cp_filter_end (cp_filter *f, stralloc *out)
 {
-  if (f->held.len) { cp_cat(out, f->held.s, f->held.len) ; f->held.len = 0 ; }
-  if (f->line.len) { cp_cat(out, f->line.s, f->line.len) ; f->line.len = 0 ; }
+  if (f->held.len) { ust_catb(out, f->held.s, f->held.len) ; f->held.len = 0 ; }
+  if (f->line.len) { ust_catb(out, f->line.s, f->line.len) ; f->line.len = 0 ; }
 }

@@ -29,11 +29,11 @@ static void greeting (stralloc *out, char const *s, size_t n, char const *status
     e = memchr(s + i, ']', n - i) ;
     i = e ? (size_t)(e - s) + 1 : n ;  /* an unclosed code: none of it */
   }
-  cp_cat(&t, status, strlen(status)) ;
-  cp_cat(&t, " ", 1) ;
-  if (i < n) cp_cat(&t, s + i, n - i) ;
-  else cp_cat(&t, "ready", 5) ;  /* resp-text is never empty */
-  if (t.s[t.len - 1] == '}' ) cp_cat(&t, ".", 1) ;
+  ust_catb(&t, status, strlen(status)) ;
+  ust_catb(&t, " ", 1) ;
+  if (i < n) ust_catb(&t, s + i, n - i) ;
+  else ust_catb(&t, "ready", 5) ;  /* resp-text is never empty */
+  if (t.s[t.len - 1] == '}' ) ust_catb(&t, ".", 1) ;
   cp_clean_line(out, t.s, t.len) ;
   stralloc_free(&t) ;
 }

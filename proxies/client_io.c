@@ -160,11 +160,6 @@ int cp_casestart (char const *s, size_t len, char const *prefix)
   return len >= n && !strncasecmp(s, prefix, n) ;
 }
 
-void cp_cat (stralloc *sa, char const *s, size_t len)
-{
-  if (!stralloc_catb(sa, s, len)) strerr_diefsys(UST_EXIT_SYS, "stralloc_catb") ;
-}
-
 void cp_clean_line (stralloc *out, char const *s, size_t n)
 {
   size_t i ;
@@ -172,7 +167,7 @@ void cp_clean_line (stralloc *out, char const *s, size_t n)
   for (i = 0 ; i < n ; i++)
   {
     char c = s[i] < 0x20 || s[i] > 0x7e ? '?' : s[i] ;
-    cp_cat(out, &c, 1) ;
+    ust_catb(out, &c, 1) ;
   }
-  cp_cat(out, "\r\n", 2) ;
+  ust_catb(out, "\r\n", 2) ;
 }

@@ -29,13 +29,6 @@ void cp_log (cp_session const *c, unsigned int level, char const *a, char const 
   strerr_warn(PROG, ": info: ", ip ? ip : "-", ": ", a, b ? b : "") ;
 }
 
-static unsigned int uint_arg (char const *s, char const *opt)
-{
-  unsigned int u ;
-  if (!ust_uint(s, &u)) strerr_dief(UST_EXIT_USAGE, opt, " must be a non-negative integer, not: ", s) ;
-  return u ;
-}
-
 static void pin_arg (cp_options *o, char const *s)
 {
   size_t i ;
@@ -182,10 +175,10 @@ static int refuse (cp_session *c, char const *why, int code)
 {
   stralloc out = STRALLOC_ZERO ;
   char codes[UINT_FMT] ;
-  cp_cat(&out, c->proto->refusal, strlen(c->proto->refusal)) ;
+  ust_catb(&out, c->proto->refusal, strlen(c->proto->refusal)) ;
   {
     static char const text[] = "TLS to the server is required and could not be had\r\n" ;
-    cp_cat(&out, text, sizeof(text) - 1) ;
+    ust_catb(&out, text, sizeof(text) - 1) ;
   }
   say(c->cout, &out) ;
   stralloc_free(&out) ;
@@ -321,15 +314,15 @@ int cp_main (cp_protocol const *proto, char const *name, int argc, char const *c
       case 'O' : c->o.opportunistic = 1 ; break ;
       case 'h' : name_arg(l.arg) ; c->o.ehlo_name = l.arg ; break ;
       case 'p' : pin_arg(&c->o, l.arg) ; break ;
-      case 't' : c->o.idle_ms = uint_arg(l.arg, "-t") ; break ;
-      case 'w' : c->o.step_ms = uint_arg(l.arg, "-w") ; if (!c->o.step_ms) strerr_dief(UST_EXIT_USAGE, "-w must be at least 1") ; break ;
-      case 'K' : c->o.handshake_ms = uint_arg(l.arg, "-K") ; break ;
-      case 'g' : c->o.grace_ms = uint_arg(l.arg, "-g") ; break ;
+      case 't' : c->o.idle_ms = ust_uint_opt(l.arg, "-t") ; break ;
+      case 'w' : c->o.step_ms = ust_uint_opt(l.arg, "-w") ; if (!c->o.step_ms) strerr_dief(UST_EXIT_USAGE, "-w must be at least 1") ; break ;
+      case 'K' : c->o.handshake_ms = ust_uint_opt(l.arg, "-K") ; break ;
+      case 'g' : c->o.grace_ms = ust_uint_opt(l.arg, "-g") ; break ;
       case 'l' :
-        c->o.line_max = uint_arg(l.arg, "-l") ;
+        c->o.line_max = ust_uint_opt(l.arg, "-l") ;
         if (c->o.line_max < 512 || c->o.line_max > CP_BUF) strerr_dief(UST_EXIT_USAGE, "-l must be between 512 and 65536") ;
         break ;
-      case 'v' : c->o.verbosity = uint_arg(l.arg, "-v") ; break ;
+      case 'v' : c->o.verbosity = ust_uint_opt(l.arg, "-v") ; break ;
       default : strerr_dief(UST_EXIT_USAGE, "usage: ", name, proto->after_tls ? " [ -h ehloname ]" : "", USAGE_TAIL) ;
     }
   }

@@ -56,7 +56,7 @@ int cp_relay (cp_session *c)
   int code = 0 ;
   int cin = c->cin, cout = c->cout, sin = c->sin, sout = c->sout ;
   int client_eof = 0, server_eof = 0, lingering = 0 ;
-  cp_cat(&toc, c->d.greeting.s, c->d.greeting.len) ;
+  ust_catb(&toc, c->d.greeting.s, c->d.greeting.len) ;
   tain_now_set_stopwatch_g() ;
   deadline_in(&deadline, c->o.idle_ms) ;
   for (;;)
@@ -109,7 +109,7 @@ int cp_relay (cp_session *c)
     if (ci >= 0 && x[ci].revents)
     {
       ssize_t k = read(cin, buf, sizeof buf) ;
-      if (k > 0) { cp_cat(&tos, buf, (size_t)k) ; c->to_server += (uint64_t)k ; moved = 1 ; }
+      if (k > 0) { ust_catb(&tos, buf, (size_t)k) ; c->to_server += (uint64_t)k ; moved = 1 ; }
       else if (!k || (errno != EAGAIN && errno != EINTR)) client_eof = 1 ;
     }
     if (si >= 0 && x[si].revents)

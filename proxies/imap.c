@@ -196,7 +196,7 @@ static proxy_verdict forward (proxy *p, char const *line, size_t len, char const
   if (fresh)
   {
     proxy_expect(p, K_COMMAND) ;
-    proxy_catb(&ST(p).tags, tag, strlen(tag) + 1) ;
+    ust_catb(&ST(p).tags, tag, strlen(tag) + 1) ;
   }
   proxy_to_backend(p, line, len) ;
   ST(p).client_cont = lit ;
@@ -349,8 +349,8 @@ static void rewrite_caps (proxy *p, char const *caps, size_t len)
     if (j > i && hide_auth && j - i >= 5 && !strncasecmp(caps + i, "AUTH=", 5)) ;
     else if (j > i && !word_is(caps + i, j - i, "STARTTLS") && !word_is(caps + i, j - i, "LOGINDISABLED"))
     {
-      if (!first) proxy_catb(&ST(p).out, " ", 1) ;
-      proxy_catb(&ST(p).out, caps + i, j - i) ;
+      if (!first) ust_catb(&ST(p).out, " ", 1) ;
+      ust_catb(&ST(p).out, caps + i, j - i) ;
       first = 0 ;
     }
     else if (j > i) offers = 1 ;
@@ -372,9 +372,9 @@ static void emit_response (proxy *p, char const *line, size_t len)
     size_t end = len ;
     while (end > 13 && (line[end - 1] == '\n' || line[end - 1] == '\r')) end-- ;
     ST(p).out.len = 0 ;
-    proxy_catb(&ST(p).out, line, 13) ;
+    ust_catb(&ST(p).out, line, 13) ;
     rewrite_caps(p, line + 13, end - 13) ;
-    proxy_catb(&ST(p).out, line + end, len - end) ;
+    ust_catb(&ST(p).out, line + end, len - end) ;
     proxy_to_client(p, ST(p).out.s, ST(p).out.len) ;
     return ;
   }
@@ -384,9 +384,9 @@ static void emit_response (proxy *p, char const *line, size_t len)
   off = (size_t)(code - line) + 12 ;
   capslen = (size_t)(caps - line) - off ;
   ST(p).out.len = 0 ;
-  proxy_catb(&ST(p).out, line, off) ;
+  ust_catb(&ST(p).out, line, off) ;
   rewrite_caps(p, line + off, capslen) ;
-  proxy_catb(&ST(p).out, caps, len - (size_t)(caps - line)) ;
+  ust_catb(&ST(p).out, caps, len - (size_t)(caps - line)) ;
   proxy_to_client(p, ST(p).out.s, ST(p).out.len) ;
 }
 

@@ -191,7 +191,7 @@ static void backend_line (proxy *p, char const *line, size_t len)
       proxy_close(p) ;
       return ;
     }
-    proxy_catb(&ST(p).capa, line, len) ;
+    ust_catb(&ST(p).capa, line, len) ;
     if (cont || !is_end(line, len)) return ;
     emit_capa(p) ;
     ST(p).capa.len = 0 ;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <skalibs/stralloc.h>
 #include "tlsinfo.h"
+#include "ust.h"
 
 typedef struct proxy_s proxy ;
 
@@ -216,8 +217,8 @@ extern int proxy_plain_line (char const *line, size_t len, proxy_plain how) ;
    -T it is refused. */
 extern int proxy_cleartext_strict (proxy *p) ;
 
-/* Appends len bytes of s to sa (a stralloc), or dies 111: out of memory. */
-extern void proxy_catb (stralloc *sa, char const *s, size_t len) ;
+/* Appends the string s to sa (a stralloc), or dies 111: out of memory
+   (ust_catb appends len bytes). */
 extern void proxy_cats (stralloc *sa, char const *s) ;
 
 /* The client committed to cleartext: TLS will not be used. */

@@ -7,14 +7,9 @@
 #include "exitcodes.h"
 #include "proxy-internal.h"
 
-void proxy_catb (stralloc *sa, char const *s, size_t len)
-{
-  if (!stralloc_catb(sa, s, len)) strerr_diefsys(UST_EXIT_SYS, "out of memory") ;
-}
+void proxy_cats (stralloc *sa, char const *s) { ust_catb(sa, s, strlen(s)) ; }
 
-void proxy_cats (stralloc *sa, char const *s) { proxy_catb(sa, s, strlen(s)) ; }
-
-static void queue (outq *q, char const *s, size_t len) { proxy_catb(&q->s, s, len) ; }
+static void queue (outq *q, char const *s, size_t len) { ust_catb(&q->s, s, len) ; }
 
 void proxy_to_client (proxy *p, char const *s, size_t len)
 {

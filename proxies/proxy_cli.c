@@ -62,13 +62,6 @@ static int own_controller (proxy_protocol const *proto, proxy_options const *o, 
   }
 }
 
-static unsigned int uint_arg (char const *s, char const *opt)
-{
-  unsigned int u ;
-  if (!ust_uint(s, &u)) strerr_dief(UST_EXIT_USAGE, opt, " must be a non-negative integer, not: ", s) ;
-  return u ;
-}
-
 int proxy_cli_main (proxy_program const *prog, int argc, char const *const *argv, char const *const *envp)
 {
   proxy_options o = { .idle_ms = prog->idle_ms, .grace_ms = UST_END_GRACE_MS, .verbosity = 1, .require_tls = 0 } ;
@@ -86,17 +79,17 @@ int proxy_cli_main (proxy_program const *prog, int argc, char const *const *argv
       case 'T' : o.require_tls = 1 ; break ;
       case 'd' : o.stay = 1 ; break ;
       case 'C' : controller = 1 ; break ;
-      case 't' : o.idle_ms = uint_arg(l.arg, "-t") ; break ;
-      case 'g' : o.grace_ms = uint_arg(l.arg, "-g") ; break ;
+      case 't' : o.idle_ms = ust_uint_opt(l.arg, "-t") ; break ;
+      case 'g' : o.grace_ms = ust_uint_opt(l.arg, "-g") ; break ;
       case 'l' :
       {
         char min[UINT_FMT] ;
-        line_max = uint_arg(l.arg, "-l") ;
+        line_max = ust_uint_opt(l.arg, "-l") ;
         min[uint_fmt(min, prog->line_min)] = 0 ;
         if (line_max < prog->line_min || line_max > 60000) strerr_dief(UST_EXIT_USAGE, "-l must be between ", min, " and 60000") ;
         break ;
       }
-      case 'v' : o.verbosity = uint_arg(l.arg, "-v") ; break ;
+      case 'v' : o.verbosity = ust_uint_opt(l.arg, "-v") ; break ;
       default : strerr_dief(UST_EXIT_USAGE, "usage: ", prog->name, USAGE_TAIL) ;
     }
   }

@@ -500,7 +500,7 @@ static void backend_line (proxy *p, char const *line, size_t len)
         proxy_close(p) ;
         break ;
       }
-      proxy_catb(&ST(p).ehlo, line, len) ;
+      ust_catb(&ST(p).ehlo, line, len) ;
       if (!final) break ;
       ST(p).chunking = 0 ;
       if (ST(p).ehlo.s[0] == '2' && ehlo_well_formed(ST(p).ehlo.s, ST(p).ehlo.len)) emit_ehlo(p, ST(p).ehlo.s, ST(p).ehlo.len) ;

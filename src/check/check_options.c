@@ -7,13 +7,6 @@
 #include "exitcodes.h"
 #include "ust.h"
 
-static unsigned int uint_arg (char const *s, char const *opt)
-{
-  unsigned int u ;
-  if (!ust_uint(s, &u)) strerr_dief(UST_EXIT_USAGE, opt, " must be a non-negative integer, not: ", s) ;
-  return u ;
-}
-
 int check_options_parse (check_options *o, int argc, char const *const *argv)
 {
   subgetopt l = SUBGETOPT_ZERO ;
@@ -38,10 +31,10 @@ int check_options_parse (check_options *o, int argc, char const *const *argv)
         else if (!strcmp(l.arg, "max")) o->block = CHECK_BLOCK_MAX ;
         else strerr_dief(UST_EXIT_USAGE, "-b must be engine, bare or max, not: ", l.arg) ;
         break ;
-      case 't' : o->bound_ms = uint_arg(l.arg, "-t") ; if (!o->bound_ms) strerr_dief(UST_EXIT_USAGE, "-t must be positive") ; break ;
-      case 'K' : o->handshake_ms = uint_arg(l.arg, "-K") ; break ;
+      case 't' : o->bound_ms = ust_uint_opt(l.arg, "-t") ; if (!o->bound_ms) strerr_dief(UST_EXIT_USAGE, "-t must be positive") ; break ;
+      case 'K' : o->handshake_ms = ust_uint_opt(l.arg, "-K") ; break ;
       case 'o' : o->output = l.arg ; break ;
-      case 'v' : o->verbosity = uint_arg(l.arg, "-v") ; break ;
+      case 'v' : o->verbosity = ust_uint_opt(l.arg, "-v") ; break ;
       case 'a' : o->controller = 1 ; break ;
       case 'c' : o->client = 1 ; break ;
       case 'n' : o->leave_blocking = 1 ; break ;

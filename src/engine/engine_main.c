@@ -19,20 +19,6 @@ static void usage (void)
   strerr_dief(UST_EXIT_USAGE, "usage: ", usage_text) ;
 }
 
-static unsigned int uint_arg (char const *s, char const *what)
-{
-  unsigned int u ;
-  if (!ust_uint(s, &u)) strerr_dief(UST_EXIT_USAGE, what, " must be a non-negative integer, not: ", s) ;
-  return u ;
-}
-
-static int fd_arg (char const *s, char const *what)
-{
-  unsigned int u = uint_arg(s, what) ;
-  if (u > UST_FD_MAX) strerr_dief(UST_EXIT_USAGE, what, " is not a descriptor number: ", s) ;
-  return (int)u ;
-}
-
 int engine_main (int argc, char const *const *argv, char const *const *envp, tlsconf_role role)
 {
   engine_opts o = ENGINE_OPTS_ZERO ;
@@ -64,18 +50,18 @@ int engine_main (int argc, char const *const *argv, char const *const *envp, tls
       case 'j' : o.strict_eof = 0 ; break ;
       case 'Y' : conf.clientcert = role == TLSCONF_SERVER ? TLSCONF_CLIENTCERT_OPTIONAL : TLSCONF_CLIENTCERT_NONE ; break ;
       case 'y' : conf.clientcert = TLSCONF_CLIENTCERT_REQUIRED ; break ;
-      case 'K' : o.handshake_ms = uint_arg(l.arg, "-K") ; break ;
-      case 't' : o.idle_ms = uint_arg(l.arg, "-t") ; break ;
-      case 'L' : o.lifetime_ms = uint_arg(l.arg, "-L") ; break ;
-      case 'g' : o.grace_ms = uint_arg(l.arg, "-g") ; break ;
+      case 'K' : o.handshake_ms = ust_uint_opt(l.arg, "-K") ; break ;
+      case 't' : o.idle_ms = ust_uint_opt(l.arg, "-t") ; break ;
+      case 'L' : o.lifetime_ms = ust_uint_opt(l.arg, "-L") ; break ;
+      case 'g' : o.grace_ms = ust_uint_opt(l.arg, "-g") ; break ;
       case 'k' :
-        if (role == TLSCONF_SERVER) conf.snilevel = uint_arg(l.arg, "-k snilevel") ;
+        if (role == TLSCONF_SERVER) conf.snilevel = ust_uint_opt(l.arg, "-k snilevel") ;
         else conf.servername = l.arg[0] ? l.arg : 0 ;
         break ;
-      case 'd' : o.notif = fd_arg(l.arg, "-d") ; break ;
-      case '6' : netr = fd_arg(l.arg, "-6") ; break ;
-      case '7' : netw = fd_arg(l.arg, "-7") ; break ;
-      case 'v' : o.verbosity = uint_arg(l.arg, "-v") ; break ;
+      case 'd' : o.notif = ust_fd_opt(l.arg, "-d") ; break ;
+      case '6' : netr = ust_fd_opt(l.arg, "-6") ; break ;
+      case '7' : netw = ust_fd_opt(l.arg, "-7") ; break ;
+      case 'v' : o.verbosity = ust_uint_opt(l.arg, "-v") ; break ;
       default : usage() ;
     }
   }
@@ -83,8 +69,8 @@ int engine_main (int argc, char const *const *argv, char const *const *envp, tls
   if (argc != 2) usage() ;
   if (conf.servername && strlen(conf.servername) > TLSB_SERVERNAME_MAX)
     strerr_dief(UST_EXIT_USAGE, "-k servername: a server name is at most 255 bytes") ;
-  appr = fd_arg(argv[0], "fdr") ;
-  appw = fd_arg(argv[1], "fdw") ;
+  appr = ust_fd_opt(argv[0], "fdr") ;
+  appw = ust_fd_opt(argv[1], "fdw") ;
 
   if (tlsconf_from_env(&conf, envp, &why) < 0) strerr_dief(UST_EXIT_USAGE, "bad TLS environment: ", why) ;
   e = tlsb_new(&s, &conf, netr, netw, &why) ;

@@ -4,12 +4,22 @@
 
 #include <stddef.h>
 #include <time.h>
+#include <skalibs/stralloc.h>
 
 /* The largest descriptor number an option may name (Linux's nr_open ceiling). */
 #define UST_FD_MAX 1048576
 
 /* Parses a decimal unsigned int (no sign, no overflow). Returns 1, or 0 if invalid. */
 extern int ust_uint (char const *s, unsigned int *u) ;
+
+/* The value of option opt (its name, as "-t", for the message) as ust_uint
+   takes it, or as a descriptor number up to UST_FD_MAX: the program dies with
+   UST_EXIT_USAGE when it is not one. */
+extern unsigned int ust_uint_opt (char const *s, char const *opt) ;
+extern int ust_fd_opt (char const *s, char const *opt) ;
+
+/* stralloc_catb, or the program dies with UST_EXIT_SYS ("out of memory"). */
+extern void ust_catb (stralloc *sa, char const *s, size_t len) ;
 
 /* Drops privileges as TLS_GID (setgroups to it alone, setgid) then TLS_UID
    (setuid) say, when set and not empty in envp. Returns 0; -1 with errno

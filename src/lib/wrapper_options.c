@@ -12,21 +12,6 @@ static void add (wrapper *w, char const *a, char const *usage)
   w->engine_args[w->nengine_args++] = a ;
 }
 
-static unsigned int uint_arg (char const *s, char const *opt)
-{
-  unsigned int u ;
-  if (!ust_uint(s, &u)) strerr_dief(UST_EXIT_USAGE, opt, " must be a non-negative integer, not: ", s) ;
-  return u ;
-}
-
-/* A descriptor number, as the engine takes it (engine_main.c's fd_arg). */
-static int fd_arg (char const *s, char const *opt)
-{
-  unsigned int u = uint_arg(s, opt) ;
-  if (u > UST_FD_MAX) strerr_dief(UST_EXIT_USAGE, opt, " is not a descriptor number: ", s) ;
-  return (int)u ;
-}
-
 void wrapper_defaults (wrapper *w, tlsconf_role role)
 {
   w->role = role ;
@@ -57,16 +42,16 @@ int wrapper_options (wrapper *w, int argc, char const *const *argv, tlsconf_role
       case 'y' : add(w, "-y", usage) ; break ;
       case 'Z' : w->keep_tls_vars = 1 ; break ;
       case 'z' : w->keep_tls_vars = 0 ; break ;
-      case 'K' : w->handshake_ms = uint_arg(l.arg, "-K") ; add(w, "-K", usage) ; add(w, l.arg, usage) ; break ;
-      case 't' : uint_arg(l.arg, "-t") ; add(w, "-t", usage) ; add(w, l.arg, usage) ; break ;
-      case 'L' : uint_arg(l.arg, "-L") ; add(w, "-L", usage) ; add(w, l.arg, usage) ; break ;
+      case 'K' : w->handshake_ms = ust_uint_opt(l.arg, "-K") ; add(w, "-K", usage) ; add(w, l.arg, usage) ; break ;
+      case 't' : ust_uint_opt(l.arg, "-t") ; add(w, "-t", usage) ; add(w, l.arg, usage) ; break ;
+      case 'L' : ust_uint_opt(l.arg, "-L") ; add(w, "-L", usage) ; add(w, l.arg, usage) ; break ;
       case 'k' :
-        if (role == TLSCONF_SERVER) uint_arg(l.arg, "-k snilevel") ;
+        if (role == TLSCONF_SERVER) ust_uint_opt(l.arg, "-k snilevel") ;
         add(w, "-k", usage) ; add(w, l.arg, usage) ; break ;
-      case 'g' : w->grace_ms = uint_arg(l.arg, "-g") ; break ;
-      case 'v' : w->verbosity = uint_arg(l.arg, "-v") ; add(w, "-v", usage) ; add(w, l.arg, usage) ; break ;
-      case '6' : w->netr = fd_arg(l.arg, "-6") ; break ;
-      case '7' : w->netw = fd_arg(l.arg, "-7") ; break ;
+      case 'g' : w->grace_ms = ust_uint_opt(l.arg, "-g") ; break ;
+      case 'v' : w->verbosity = ust_uint_opt(l.arg, "-v") ; add(w, "-v", usage) ; add(w, l.arg, usage) ; break ;
+      case '6' : w->netr = ust_fd_opt(l.arg, "-6") ; break ;
+      case '7' : w->netw = ust_fd_opt(l.arg, "-7") ; break ;
       default : strerr_dief(UST_EXIT_USAGE, "usage: ", usage) ;
     }
   }
