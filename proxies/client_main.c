@@ -19,8 +19,6 @@
 #include "ust.h"
 
 #define USAGE_TAIL " [ -O ] [ -p SHA256:hex ]... [ -t ms ] [ -w ms ] [ -K ms ] [ -g ms ] [ -l bytes ] [ -v n ] [ -- prog... ]"
-#define LINGER_MS 2000
-#define LINGER_MAX 1048576
 
 void cp_log (cp_session const *c, unsigned int level, char const *a, char const *b)
 {
@@ -85,8 +83,6 @@ static char const *default_ehlo (char *buf, size_t max)
    and 7 (to it), the tcpclient convention; the child proxies. */
 static void spawn_prog (cp_session *c, char const *const *argv, char const *const *envp)
 {
-  static char const *const drop[] = { "SSLCTLFD", "SSLREADFD", "SSLWRITEFD", "SSLHANDOFF",
-    "SSL_PROTOCOL", "SSL_CIPHER", "SSL_TLS_SNI_SERVERNAME", "SSL_PEER_CERT_HASH", "SSL_PEER_CERT_SUBJECT", 0 } ;
   int toprog[2], fromprog[2] ;
   pid_t pid ;
   if (pipecoe(toprog) < 0 || pipecoe(fromprog) < 0) strerr_diefsys(UST_EXIT_SYS, "pipe") ;
@@ -105,7 +101,7 @@ static void spawn_prog (cp_session *c, char const *const *argv, char const *cons
       close(toprog[1]) ; close(fromprog[0]) ;
       /* the network on 6/7 is closed here: the program never touches it */
       if (fd_move2(6, toprog[0], 7, fromprog[1]) < 0) strerr_diefsys(UST_EXIT_SYS, "move descriptors") ;
-      if (ust_env_filter(env, n + 1, envp, 0, drop) < 0) strerr_dief(UST_EXIT_SYS, "environment too large") ;
+      if (ust_env_filter(env, n + 1, envp, 0, ust_ucspitls_vars) < 0) strerr_dief(UST_EXIT_SYS, "environment too large") ;
       if (strchr(argv[0], '/')) execve(argv[0], (char *const *)argv, (char *const *)env) ;
       else execvpe(argv[0], (char *const *)argv, (char *const *)env) ;
       strerr_diefsys(UST_EXIT_SYS, "exec ", argv[0]) ;
@@ -132,28 +128,6 @@ static char const *verified (cp_session *c)
   if (!c->o.npins) return c->info.sni[0] ? 0 : "no server name was verified (ucspitlsc without -k): give -k, or a pin with -p" ;
   for (i = 0 ; i < c->o.npins ; i++) if (!strcmp(c->o.pins[i], c->info.peer_cert_hash)) return 0 ;
   return c->info.peer_cert_hash[0] ? "the server's certificate matches no -p pin" : "the controller reported no certificate hash to check the -p pins against" ;
-}
-
-/* After the proxy's last words to a client that may still be sending:
-   FIN, then what it sends is read and dropped for a short while, so that
-   the close does not reset the connection with the goodbye in flight. */
-static void linger (int in, int out)
-{
-  char buf[8192] ;
-  size_t total = 0 ;
-  struct timespec t0 ;
-  if (shutdown(out, SHUT_WR) < 0) return ;
-  ust_ms_start(&t0) ;
-  while (total < LINGER_MAX)
-  {
-    struct pollfd x = { .fd = in, .events = POLLIN } ;
-    long left = ust_ms_left(&t0, LINGER_MS) ;
-    ssize_t r ;
-    if (left <= 0 || poll(&x, 1, (int)left) <= 0) break ;
-    r = read(in, buf, sizeof buf) ;
-    if (r <= 0) break ;
-    total += (size_t)r ;
-  }
 }
 
 static void say (int fd, stralloc const *sa)
@@ -188,7 +162,7 @@ static int refuse (cp_session *c, char const *why, int code)
     char const *ip = getenv("TCPREMOTEIP") ;
     strerr_warn(PROG, ": info: ", ip ? ip : "-", ": session refused: no TLS: ", why, "; exit code ", codes) ;
   }
-  if (!c->prog_pid) linger(c->cin, c->cout) ;
+  if (!c->prog_pid) ust_linger(c->cin, c->cout, UST_LINGER_MS, UST_LINGER_MAX) ;
   return code ;
 }
 

@@ -12,14 +12,6 @@
 #include "client-internal.h"
 #include "exitcodes.h"
 
-static void deadline_in (tain *d, unsigned int ms)
-{
-  tain span ;
-  if (!ms) { tain const inf = TAIN_INFINITE ; *d = inf ; return ; }
-  tain_from_millisecs(&span, ms > 0x7fffffffU ? 0x7fffffff : (int)ms) ;
-  tain_add_g(d, &span) ;
-}
-
 /* The write side of fd is done: a FIN for a socket (its read side, the
    same socket on another descriptor, goes on), then the descriptor closed. */
 static void end_output (int *fd)
@@ -58,7 +50,7 @@ int cp_relay (cp_session *c)
   int client_eof = 0, server_eof = 0, lingering = 0 ;
   ust_catb(&toc, c->d.greeting.s, c->d.greeting.len) ;
   tain_now_set_stopwatch_g() ;
-  deadline_in(&deadline, c->o.idle_ms) ;
+  ust_deadline_in(&deadline, c->o.idle_ms) ;
   for (;;)
   {
     iopause_fd x[4] ;
@@ -125,9 +117,9 @@ int cp_relay (cp_session *c)
          while it still sends what a half-closed client still reads (-g 0:
          no time at all, as for the program after the session) */
       lingering = 1 ;
-      deadline_in(&deadline, c->o.grace_ms ? c->o.grace_ms : 1) ;
+      ust_deadline_in(&deadline, c->o.grace_ms ? c->o.grace_ms : 1) ;
     }
-    else if (moved) deadline_in(&deadline, lingering ? (c->o.grace_ms ? c->o.grace_ms : 1) : c->o.idle_ms) ;
+    else if (moved) ust_deadline_in(&deadline, lingering ? (c->o.grace_ms ? c->o.grace_ms : 1) : c->o.idle_ms) ;
   }
   if (cout >= 0 && !code) end_output(&cout) ;
   /* what is closed here is closed for the caller too */

@@ -7,8 +7,6 @@
 #include "proxy.h"
 #include "ucspitls.h"
 
-#define PROXY_LINGER_MS 2000      /* reading the client after the proxy's last cleartext reply */
-#define PROXY_LINGER_MAX 1048576   /* ... and at most so many bytes */
 #define PROXY_INBUF 65536          /* read buffer of each side */
 #define PROXY_OUT_HIGH 262144      /* stop producing for a side whose queue holds this much */
 #define PROXY_PENDING_MAX 512      /* replies due before the client is not read any more */

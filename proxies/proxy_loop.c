@@ -9,14 +9,6 @@
 #include "exitcodes.h"
 #include "proxy-internal.h"
 
-static void deadline_in (tain *d, unsigned int ms)
-{
-  tain span ;
-  if (!ms) { tain const inf = TAIN_INFINITE ; *d = inf ; return ; }
-  tain_from_millisecs(&span, ms > 0x7fffffffU ? 0x7fffffff : (int)ms) ;
-  tain_add_g(d, &span) ;
-}
-
 /* Reads what fd has into b. Returns 1 if bytes came, 0 if none now, -1 at EOF or error. */
 static int fill (int fd, inbuf *b)
 {
@@ -58,7 +50,7 @@ int proxy_loop (proxy *p)
   tain deadline, line_deadline ;
   int line_timed = 0 ;  /* line_deadline runs: a command line has begun */
   tain_now_set_stopwatch_g() ;
-  deadline_in(&deadline, p->o->idle_ms) ;
+  ust_deadline_in(&deadline, p->o->idle_ms) ;
   for (;;)
   {
     iopause_fd x[4] ;
@@ -72,7 +64,7 @@ int proxy_loop (proxy *p)
       r = proxy_handoff(p) ;
       if (r < 0) return UST_EXIT_TLS ;
       if (r > 0) return 0 ;  /* direct handoff: the engine and the backend talk alone */
-      deadline_in(&deadline, p->o->idle_ms) ;
+      ust_deadline_in(&deadline, p->o->idle_ms) ;
       continue ;
     }
     if (p->backend_eof && !p->closing && proxy_pending(p) && p->tls != TLS_STARTING && p->bbuf.start == p->bbuf.end && !p->backend_midline)
@@ -97,7 +89,7 @@ int proxy_loop (proxy *p)
     /* A command line must arrive whole within -t of its first byte: the idle
        deadline alone restarts with every byte, so a drip would hold it open. */
     if (!proxy_client_partial(p)) line_timed = 0 ;
-    else if (!line_timed && p->o->idle_ms) { line_timed = 1 ; deadline_in(&line_deadline, p->o->idle_ms) ; }
+    else if (!line_timed && p->o->idle_ms) { line_timed = 1 ; ust_deadline_in(&line_deadline, p->o->idle_ms) ; }
     if (line_timed && tain_less(&line_deadline, &deadline)) line_timed = 2 ;  /* the nearer one */
     else if (line_timed) line_timed = 1 ;
 
@@ -125,7 +117,7 @@ int proxy_loop (proxy *p)
       p->proto->idle_timeout(p) ;
       p->closing = 1 ;
       p->exitcode = UST_EXIT_IDLE ;
-      deadline_in(&deadline, 10000) ;  /* the goodbye gets a short while to go out */
+      ust_deadline_in(&deadline, 10000) ;  /* the goodbye gets a short while to go out */
       continue ;
     }
     if (co >= 0 && x[co].revents && flush(p->cout, &p->to_client) < 0) return p->exitcode ;  /* the client left */
@@ -137,21 +129,21 @@ int proxy_loop (proxy *p)
     if (ci >= 0 && x[ci].revents)
     {
       int got = fill(p->cin, &p->cbuf) ;
-      if (got > 0) deadline_in(&deadline, p->o->idle_ms) ;
+      if (got > 0) ust_deadline_in(&deadline, p->o->idle_ms) ;
       if (got < 0)
       {
         /* from now on the backend has -g in all, whatever it still writes
            (a server that answers its closed stdin for ever would reset any
            idle deadline) */
         p->client_eof = 1 ;
-        deadline_in(&deadline, p->o->grace_ms ? p->o->grace_ms : 1) ;
+        ust_deadline_in(&deadline, p->o->grace_ms ? p->o->grace_ms : 1) ;
       }
     }
     if (bi >= 0 && x[bi].revents)
     {
       int got = fill(p->bin, &p->bbuf) ;
       if (got > 0) { p->backend_spoke = 1 ; p->backend_midline = p->bbuf.data[p->bbuf.end - 1] != '\n' ; }
-      if (got > 0 && !p->client_eof) deadline_in(&deadline, p->o->idle_ms) ;
+      if (got > 0 && !p->client_eof) ust_deadline_in(&deadline, p->o->idle_ms) ;
       if (got < 0) p->backend_eof = 1 ;
     }
   }

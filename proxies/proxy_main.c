@@ -20,8 +20,6 @@ static void exec_backend (char const *const *argv, char const *const *envp, int 
      no TLS facts (stale ones from outside would lie), and never the TLS
      configuration (key paths, TLS_UID...), which a controller such as
      s6-ucspitlsd leaves in its application's environment. */
-  static char const *const drop[] = { "SSLCTLFD", "SSLREADFD", "SSLWRITEFD", "SSLHANDOFF",
-    "SSL_PROTOCOL", "SSL_CIPHER", "SSL_TLS_SNI_SERVERNAME", "SSL_PEER_CERT_HASH", "SSL_PEER_CERT_SUBJECT", 0 } ;
   size_t n = 0 ;
   while (envp[n]) n++ ;
   {
@@ -31,7 +29,7 @@ static void exec_backend (char const *const *argv, char const *const *envp, int 
     if (u->rfd >= 0) close(u->rfd) ;
     if (u->wfd >= 0) close(u->wfd) ;
     if (fd_move2(0, rfd, 1, wfd) < 0) strerr_diefsys(UST_EXIT_SYS, "move descriptors") ;
-    if (ust_env_filter(env, n + 1, envp, 0, drop) < 0) strerr_dief(UST_EXIT_SYS, "environment too large") ;
+    if (ust_env_filter(env, n + 1, envp, 0, ust_ucspitls_vars) < 0) strerr_dief(UST_EXIT_SYS, "environment too large") ;
     if (strchr(argv[0], '/')) execve(argv[0], (char *const *)argv, (char *const *)env) ;
     else execvpe(argv[0], (char *const *)argv, (char *const *)env) ;
     strerr_diefsys(UST_EXIT_SYS, "exec ", argv[0]) ;
@@ -61,32 +59,10 @@ static void log_summary (proxy const *p, int code)
 
 /* The session is over, whoever ended it: nothing of it stays open here
    (the client sees the close now; the backend gets EOF, and EPIPE on its
-   next write; the controller learns that TLS will not come). */
-/* The proxy ends a cleartext session the client has not ended: its last
-   reply (a 421, a BYE) is still in the socket, and a close with unread
-   input would reset the connection and destroy it in flight. So: FIN
-   first, then read and drop what the client still sends, until its EOF,
-   PROXY_LINGER_MS or PROXY_LINGER_MAX bytes. */
-static void linger (void)
-{
-  char buf[8192] ;
-  size_t total = 0 ;
-  struct timespec t0 ;
-  if (shutdown(1, SHUT_WR) < 0) return ;  /* not a socket: nothing to reset */
-  ust_ms_start(&t0) ;
-  while (total < PROXY_LINGER_MAX)
-  {
-    struct pollfd x = { .fd = 0, .events = POLLIN } ;
-    long left ;
-    ssize_t r ;
-    left = ust_ms_left(&t0, PROXY_LINGER_MS) ;
-    if (left <= 0 || poll(&x, 1, (int)left) <= 0) break ;
-    r = read(0, buf, sizeof buf) ;
-    if (r <= 0) break ;
-    total += (size_t)r ;
-  }
-}
-
+   next write; the controller learns that TLS will not come). When the
+   proxy ends a cleartext session the client has not ended, its last reply
+   (a 421, a BYE) is still in the socket: it lingers (ust_linger) so that
+   the close does not reset the connection with the reply in flight. */
 static void close_session (proxy *p)
 {
   if (p->bin >= 0) close(p->bin) ;
@@ -97,7 +73,7 @@ static void close_session (proxy *p)
     if (p->cin > 1) close(p->cin) ;
     if (p->cout > 1) close(p->cout) ;
   }
-  else if (!p->client_eof) linger() ;
+  else if (!p->client_eof) ust_linger(0, 1, UST_LINGER_MS, UST_LINGER_MAX) ;
   ucspitls_decline(&p->u) ;
   proxy_drop_socket() ;
   p->cin = p->cout = -1 ;

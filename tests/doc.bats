@@ -183,8 +183,8 @@ JUNK_MAX proxies/smtp.c SMTP\ commands\ outside 1
 PROXY_PENDING_MAX proxies/proxy-internal.h replies\ due 1
 PROXY_OUT_HIGH proxies/proxy-internal.h proxy\ output\ queues 1024
 PROXY_INBUF proxies/proxy-internal.h proxy\ read\ buffers 1024
-PROXY_LINGER_MS proxies/proxy-internal.h proxy:\ draining 1000
-PROXY_LINGER_MAX proxies/proxy-internal.h proxy:\ draining 1048576
+UST_LINGER_MS src/include/ust.h proxy:\ draining 1000
+UST_LINGER_MAX src/include/ust.h proxy:\ draining 1048576
 UST_END_GRACE_MS src/include/ust.h backend:\ still 1000
 UST_END_KILL_MS src/include/ust.h backend:\ still 1000
 TLSINFO_BLOCK_MAX src/include/tlsinfo.h info\ block 1

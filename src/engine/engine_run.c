@@ -73,15 +73,6 @@ static void set_nonblocking (int fd)
   if (flags >= 0 && !(flags & O_NONBLOCK)) fcntl(fd, F_SETFL, flags | O_NONBLOCK) ;
 }
 
-/* Sets *d to ms milliseconds from now (STAMP), or to infinity for 0. */
-static void deadline_in (tain *d, unsigned int ms)
-{
-  tain span ;
-  if (!ms) { tain const inf = TAIN_INFINITE ; *d = inf ; return ; }
-  tain_from_millisecs(&span, ms > 0x7fffffffU ? 0x7fffffff : (int)ms) ;
-  tain_add_g(d, &span) ;
-}
-
 /* TLS records are written whole and replies must not wait for the peer's
    delayed ACK: Nagle only adds latency here. Not a socket: nothing to do. */
 static void set_nodelay (int fd)
@@ -313,10 +304,10 @@ static int relay_loop (relay *r)
 {
   tain idle_deadline, linger_deadline = TAIN_INFINITE, eof_deadline = TAIN_INFINITE, life_deadline ;
   int lingering = 0, eof_timed = 0 ;
-  deadline_in(&idle_deadline, r->o->idle_ms) ;
+  ust_deadline_in(&idle_deadline, r->o->idle_ms) ;
   /* Traffic resets the idle deadline, never this one: a client looping on
      NOOP inside TLS (where no proxy counts its commands) ends here. */
-  deadline_in(&life_deadline, r->o->lifetime_ms) ;
+  ust_deadline_in(&life_deadline, r->o->lifetime_ms) ;
   for (;;)
   {
     iopause_fd x[4] ;
@@ -341,17 +332,17 @@ static int relay_loop (relay *r)
       /* The application has left but the peer still talks: drain it for a
          short while, so that closing does not reset the connection under our
          last bytes before the peer has read them. */
-      if (!lingering) deadline_in(&linger_deadline, ENGINE_LINGER_MS) ;
+      if (!lingering) ust_deadline_in(&linger_deadline, ENGINE_LINGER_MS) ;
       lingering = 1 ;
     }
-    if (r->moved) deadline_in(&idle_deadline, r->o->idle_ms) ;
+    if (r->moved) ust_deadline_in(&idle_deadline, r->o->idle_ms) ;
     /* After the peer's EOF the application has -g in all to finish what it
        writes: one that never closes its output (a server spinning on its
        closed stdin) would hold the session for the whole idle time. */
     if (r->net_eof && !eof_timed && r->o->grace_ms != ENGINE_GRACE_NONE)
     {
       eof_timed = 1 ;
-      deadline_in(&eof_deadline, r->o->grace_ms ? r->o->grace_ms : 1) ;
+      ust_deadline_in(&eof_deadline, r->o->grace_ms ? r->o->grace_ms : 1) ;
     }
     /* The last read stopped because to_app was full, not for want of input:
        the TLS layer may still hold decrypted bytes (a record cut at the end
@@ -415,7 +406,7 @@ int engine_run (tlsb *s, engine_opts const *o, int appr, int appw, int netr, int
   set_nonblocking(netr) ; set_nonblocking(netw) ;
   set_nodelay(netw) ;
   tain_now_set_stopwatch_g() ;
-  deadline_in(&deadline, o->handshake_ms) ;
+  ust_deadline_in(&deadline, o->handshake_ms) ;
   e = handshake_loop(&r, &deadline) ;
   if (e) { log_end(o, 0, &r, e) ; return e ; }
   memset(&info, 0, sizeof(info)) ;

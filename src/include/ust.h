@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <time.h>
 #include <skalibs/stralloc.h>
+#include <skalibs/tai.h>
 
 /* The largest descriptor number an option may name (Linux's nr_open ceiling). */
 #define UST_FD_MAX 1048576
@@ -38,6 +39,11 @@ extern int ust_is_tls_var (char const *e) ;
    -1 if out is too small. */
 extern int ust_env_filter (char const **out, size_t max, char const *const *envp, int keep, char const *const *drop) ;
 
+/* The UCSPI-TLS variables a controller sets (the descriptors, SSLHANDOFF
+   and the info block's names), NULL-terminated: a drop list for
+   ust_env_filter, since stale ones from outside would lie. */
+extern char const *const ust_ucspitls_vars[] ;
+
 /* Finds the engine program name (e.g. "tlsd-io") next to the running
    executable (/proc/self/exe), else in the configured bindir. Writes the path
    into buf (size max). Returns 0, or -1 if it does not fit. */
@@ -60,6 +66,20 @@ extern size_t ust_der_next (unsigned char const *p, size_t len, unsigned int *ta
    it is over). For the short bounded waits outside iopause loops. */
 extern void ust_ms_start (struct timespec *t0) ;
 extern long ust_ms_left (struct timespec const *t0, unsigned int ms) ;
+
+/* Sets *d to ms milliseconds from now (skalibs' STAMP), or to infinity
+   for 0: the deadlines of the iopause loops. */
+extern void ust_deadline_in (tain *d, unsigned int ms) ;
+
+/* After the last words to a peer that may still be sending: FIN on out,
+   then what comes on in is read and dropped until its EOF, ms
+   milliseconds or max bytes, so that the close does not reset the
+   connection with the goodbye in flight. Nothing if out is not a socket. */
+extern void ust_linger (int in, int out, unsigned int ms, size_t max) ;
+/* What the proxies give it: both server and client proxies, after their
+   last cleartext words (a 421, a BYE, a refusal). */
+#define UST_LINGER_MS 2000
+#define UST_LINGER_MAX 1048576
 
 /* The ALPN ids of the mail protocols, the only ones a server engine
    accepts when a client offers ALPN (no ALPN at all is fine). */

@@ -2,6 +2,9 @@
 #include <string.h>
 #include "ust.h"
 
+char const *const ust_ucspitls_vars[] = { "SSLCTLFD", "SSLREADFD", "SSLWRITEFD", "SSLHANDOFF",
+  "SSL_PROTOCOL", "SSL_CIPHER", "SSL_TLS_SNI_SERVERNAME", "SSL_PEER_CERT_HASH", "SSL_PEER_CERT_SUBJECT", 0 } ;
+
 static int name_is (char const *e, char const *name)
 {
   size_t n = strlen(name) ;

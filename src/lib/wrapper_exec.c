@@ -51,8 +51,7 @@ void wrapper_exec_engine (wrapper const *w, int app, int notif, int fdr, int fdw
 
 int wrapper_prog_env (wrapper const *w, char const *const *envp, char const *const *extra, char const **out, size_t max)
 {
-  static char const *const stale[] = { "SSL_PROTOCOL", "SSL_CIPHER", "SSL_TLS_SNI_SERVERNAME", "SSL_PEER_CERT_HASH", "SSL_PEER_CERT_SUBJECT", "SSLCTLFD", "SSLREADFD", "SSLWRITEFD", "SSLHANDOFF", 0 } ;
-  int k = ust_env_filter(out, max, envp, w->keep_tls_vars, stale) ;
+  int k = ust_env_filter(out, max, envp, w->keep_tls_vars, ust_ucspitls_vars) ;
   if (k < 0) return -1 ;
   if (extra) for (; *extra ; extra++)
   {
