@@ -67,12 +67,16 @@ static int waits_for_us (int pid)
   return !*end && only == (unsigned long)getpid() ;
 }
 
-/* Waits up to ms for pid to be gone (or to wait for us). Returns 1 if so. */
+/* Waits up to ms for pid to be gone (or to wait for us). Returns 1 if so.
+   What has no event to wait on is looked for after 1 ms, then 2, 4, 8, 16
+   and every 20 ms: a parent that reaps its other children (the engine, a
+   zombie for a moment) before it waits for us is seen in a few ms. */
 static int wait_gone (int pidfd, int pid, unsigned int ms)
 {
   struct timespec t0 ;
+  long step = 1 ;
   ust_ms_start(&t0) ;
-  for (;;)
+  for (;; step = step < 10 ? step * 2 : 20)
   {
     long left ;
     if (!alive(pidfd, pid) || waits_for_us(pid)) return 1 ;
@@ -80,13 +84,13 @@ static int wait_gone (int pidfd, int pid, unsigned int ms)
     if (left <= 0) return 0 ;
     if (pidfd >= 0)
     {
-      /* an exit wakes us at once; a wait() for us is looked for every 20 ms */
+      /* an exit wakes us at once; a wait() for us is looked for in steps */
       struct pollfd x = { .fd = pidfd, .events = POLLIN } ;
-      if (poll(&x, 1, getppid() == pid && left > 20 ? 20 : (int)left) > 0) return 1 ;
+      if (poll(&x, 1, getppid() == pid && left > step ? (int)step : (int)left) > 0) return 1 ;
     }
     else
     {
-      struct timespec nap = { 0, 20000000 } ;  /* no event to wait on: look every 20 ms */
+      struct timespec nap = { 0, (left < step ? left : step) * 1000000L } ;
       nanosleep(&nap, 0) ;
     }
   }
