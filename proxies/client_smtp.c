@@ -39,10 +39,13 @@ static cp_verdict reply (cp_dialog *d, char code[4], stralloc *keep, int *startt
 static cp_verdict ehlo (cp_dialog *d, int *starttls)
 {
   char code[4] ;
+  char line[5 + 255 + 3] = "EHLO " ;  /* one write: a command in pieces waits on Nagle and the delayed ACK */
+  size_t n = strlen(d->ehlo_name) ;
   cp_verdict v ;
-  v = cp_send(d, "EHLO ") ;
-  if (v == CP_OK) v = cp_send(d, d->ehlo_name) ;
-  if (v == CP_OK) v = cp_send(d, "\r\n") ;
+  if (n > 255) n = 255 ;  /* -h takes at most 255; the default is shorter */
+  memcpy(line + 5, d->ehlo_name, n) ;
+  memcpy(line + 5 + n, "\r\n", 3) ;
+  v = cp_send(d, line) ;
   if (v == CP_OK) v = reply(d, code, 0, starttls) ;
   if (v != CP_OK) return v ;
   if (strcmp(code, "250")) { cp_why_before(d, "EHLO refused: ") ; return CP_NOT_OFFERED ; }

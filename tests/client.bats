@@ -383,3 +383,37 @@ EOF
   [ "$status" -eq 100 ]
   [[ "$output" == *"descriptors 6 and 7"* ]]
 }
+
+@test "client: each dialogue command goes out in one write (a command in pieces waits on Nagle and the server's delayed ACK)" {
+  # the connection is a SOCK_SEQPACKET pair: every write of the proxy is one message here
+  run tagged timeout 60 "$PY" -c '
+import os, socket, subprocess, sys
+bin_, ca = sys.argv[1], sys.argv[2]
+cases = [("smtpc-starttls", ["-h", "h.example"], b"220 s.example ESMTP\r\n", b"EHLO h.example\r\n"),
+         ("smtpc-starttls", [], b"220 s.example ESMTP\r\n", None),
+         ("imapc-starttls", [], b"* OK ready\r\n", b"C1 CAPABILITY\r\n"),
+         ("pop3c-starttls", [], b"+OK ready\r\n", b"CAPA\r\n")]
+bad = 0
+for prog, opts, greeting, want in cases:
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    fd = b.detach()
+    for n in (6, 7):
+        if fd != n: os.dup2(fd, n)
+    if fd not in (6, 7): os.close(fd)
+    p = subprocess.Popen([os.path.join(bin_, "ucspitlsc"), "--", os.path.join(bin_, prog), "-w", "10000"] + opts,
+                         pass_fds=(6, 7), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         env=dict(os.environ, CAFILE=ca, TCPLOCALIP="127.0.0.1"))
+    os.close(6); os.close(7)
+    a.settimeout(20)
+    a.send(greeting)
+    got = a.recv(4096)
+    ok = got == want if want else (got.startswith(b"EHLO ") and got.endswith(b"\r\n") and got.count(b"\r\n") == 1)
+    print(prog, opts, "first write:", got, "ok" if ok else "NOT ONE WRITE")
+    bad += not ok
+    a.close()
+    p.wait(timeout=20)
+sys.exit(1 if bad else 0)
+' "$UST_BIN" "$CERTS/ca.pem"
+  echo "$output"
+  [ "$status" -eq 0 ]
+}
