@@ -22,33 +22,64 @@ static void end_output (int *fd)
   *fd = -1 ;
 }
 
-/* Writes what q holds; what was written leaves q, so that q holds only
-   what waits (its length is what the reads are gated on). Returns how many
-   bytes went, or -1 when fd is gone. */
-static ssize_t flush_some (int fd, stralloc *q)
+/* What waits to be written to one side: [head, sa.len) of sa. Writes
+   advance head; the written part is dropped when it is all of it, or moved
+   out once it is CP_BUF bytes, so the queue stays under 3 * CP_BUF (reads
+   are gated on pending < CP_BUF, a read or a filter step adds one more). */
+typedef struct queue_s { stralloc sa ; size_t head ; } queue ;
+
+static size_t pending (queue const *q) { return q->sa.len - q->head ; }
+
+static void compact (queue *q)
 {
-  size_t pos = 0 ;
-  ssize_t r = 0 ;
-  while (pos < q->len)
+  if (q->head == q->sa.len) q->head = q->sa.len = 0 ;
+  else if (q->head >= CP_BUF)
   {
-    ssize_t w = write(fd, q->s + pos, q->len - pos) ;
-    if (w < 0) { if (errno != EAGAIN && errno != EINTR) r = -1 ; break ; }
-    pos += (size_t)w ;
+    memmove(q->sa.s, q->sa.s + q->head, q->sa.len - q->head) ;
+    q->sa.len -= q->head ;
+    q->head = 0 ;
   }
-  memmove(q->s, q->s + pos, q->len - pos) ;
-  q->len -= pos ;
-  return r < 0 ? r : (ssize_t)pos ;
+}
+
+static void drop_all (queue *q) { q->head = q->sa.len = 0 ; }
+
+/* Writes what q holds. Returns how many bytes went, or -1 when fd is gone. */
+static ssize_t flush_some (int fd, queue *q)
+{
+  size_t start = q->head ;
+  ssize_t r = 0 ;
+  while (pending(q))
+  {
+    ssize_t w = write(fd, q->sa.s + q->head, pending(q)) ;
+    if (w < 0) { if (errno != EAGAIN && errno != EINTR) r = -1 ; break ; }
+    q->head += (size_t)w ;
+  }
+  r = r < 0 ? r : (ssize_t)(q->head - start) ;
+  compact(q) ;
+  return r ;
+}
+
+/* Reads what fd has straight into the end of q (no copy through a buffer).
+   Returns what read returned. */
+static ssize_t read_into (int fd, queue *q)
+{
+  ssize_t k ;
+  compact(q) ;
+  if (!stralloc_readyplus(&q->sa, CP_BUF)) strerr_dief(UST_EXIT_SYS, "out of memory") ;
+  k = read(fd, q->sa.s + q->sa.len, CP_BUF) ;
+  if (k > 0) q->sa.len += (size_t)k ;
+  return k ;
 }
 
 int cp_relay (cp_session *c)
 {
-  stralloc toc = STRALLOC_ZERO, tos = STRALLOC_ZERO ;
+  queue toc = { STRALLOC_ZERO, 0 }, tos = { STRALLOC_ZERO, 0 } ;
   char buf[CP_BUF] ;
   tain deadline ;
   int code = 0 ;
   int cin = c->cin, cout = c->cout, sin = c->sin, sout = c->sout ;
   int client_eof = 0, server_eof = 0, lingering = 0 ;
-  ust_catb(&toc, c->d.greeting.s, c->d.greeting.len) ;
+  ust_catb(&toc.sa, c->d.greeting.s, c->d.greeting.len) ;
   tain_now_set_stopwatch_g() ;
   ust_deadline_in(&deadline, c->o.idle_ms) ;
   for (;;)
@@ -58,13 +89,13 @@ int cp_relay (cp_session *c)
     int ci = -1, co = -1, si = -1, so = -1, r ;
     int moved = 0 ;
     /* the client's EOF goes on once what it sent is written */
-    if (client_eof && !tos.len && sout >= 0) end_output(&sout) ;
+    if (client_eof && !pending(&tos) && sout >= 0) end_output(&sout) ;
     /* the server's EOF: the client gets the rest, then its own EOF, and the session is over */
-    if (server_eof && (!toc.len || cout < 0)) break ;
-    if (cin >= 0 && !client_eof && sout >= 0 && tos.len < CP_BUF) { ci = n ; x[n].fd = cin ; x[n++].events = IOPAUSE_READ ; }
-    if (cout >= 0 && toc.len) { co = n ; x[n].fd = cout ; x[n++].events = IOPAUSE_WRITE ; }
-    if (sin >= 0 && !server_eof && toc.len < CP_BUF) { si = n ; x[n].fd = sin ; x[n++].events = IOPAUSE_READ ; }
-    if (sout >= 0 && tos.len) { so = n ; x[n].fd = sout ; x[n++].events = IOPAUSE_WRITE ; }
+    if (server_eof && (!pending(&toc) || cout < 0)) break ;
+    if (cin >= 0 && !client_eof && sout >= 0 && pending(&tos) < CP_BUF) { ci = n ; x[n].fd = cin ; x[n++].events = IOPAUSE_READ ; }
+    if (cout >= 0 && pending(&toc)) { co = n ; x[n].fd = cout ; x[n++].events = IOPAUSE_WRITE ; }
+    if (sin >= 0 && !server_eof && pending(&toc) < CP_BUF) { si = n ; x[n].fd = sin ; x[n++].events = IOPAUSE_READ ; }
+    if (sout >= 0 && pending(&tos)) { so = n ; x[n].fd = sout ; x[n++].events = IOPAUSE_WRITE ; }
     r = iopause_g(x, n, &deadline) ;
     if (r < 0)
     {
@@ -77,7 +108,7 @@ int cp_relay (cp_session *c)
     {
       if (lingering)
       {
-        int cut = toc.len || c->filter.held.len || c->filter.line.len ;
+        int cut = pending(&toc) || c->filter.held.len || c->filter.line.len ;
         cp_log(c, 1, "the server did not end within -g after the client left", cut ? " (what it still sent was not all delivered)" : 0) ;
         if (cut) code = UST_EXIT_IDLE ;
         break ;
@@ -89,27 +120,27 @@ int cp_relay (cp_session *c)
     if (co >= 0 && x[co].revents)
     {
       ssize_t w = flush_some(cout, &toc) ;
-      if (w < 0) { close(cout) ; cout = -1 ; client_eof = 1 ; toc.len = 0 ; }  /* the client is gone */
+      if (w < 0) { close(cout) ; cout = -1 ; client_eof = 1 ; drop_all(&toc) ; }  /* the client is gone */
       else if (w > 0) moved = 1 ;
     }
     if (so >= 0 && x[so].revents)
     {
       ssize_t w = flush_some(sout, &tos) ;
-      if (w < 0) { close(sout) ; sout = -1 ; tos.len = 0 ; }  /* the server side is gone: its EOF follows */
+      if (w < 0) { close(sout) ; sout = -1 ; drop_all(&tos) ; }  /* the server side is gone: its EOF follows */
       else if (w > 0) moved = 1 ;
     }
     if (ci >= 0 && x[ci].revents)
     {
-      ssize_t k = read(cin, buf, sizeof buf) ;
-      if (k > 0) { ust_catb(&tos, buf, (size_t)k) ; c->to_server += (uint64_t)k ; moved = 1 ; }
+      ssize_t k = read_into(cin, &tos) ;
+      if (k > 0) { c->to_server += (uint64_t)k ; moved = 1 ; }
       else if (!k || (errno != EAGAIN && errno != EINTR)) client_eof = 1 ;
     }
     if (si >= 0 && x[si].revents)
     {
       ssize_t k = read(sin, buf, sizeof buf) ;
       if (k > 0 && cout < 0) ;  /* nobody to give it to: dropped, and no reason to wait longer */
-      else if (k > 0) { cp_filter_feed(&c->filter, buf, (size_t)k, &toc) ; c->to_client += (uint64_t)k ; moved = 1 ; }
-      else if (!k || (errno != EAGAIN && errno != EINTR)) { server_eof = 1 ; cp_filter_end(&c->filter, &toc) ; }
+      else if (k > 0) { compact(&toc) ; cp_filter_feed(&c->filter, buf, (size_t)k, &toc.sa) ; c->to_client += (uint64_t)k ; moved = 1 ; }
+      else if (!k || (errno != EAGAIN && errno != EINTR)) { server_eof = 1 ; cp_filter_end(&c->filter, &toc.sa) ; }
     }
     if (client_eof && !server_eof && !lingering)
     {
@@ -125,7 +156,7 @@ int cp_relay (cp_session *c)
   /* what is closed here is closed for the caller too */
   c->cout = cout ; c->sout = sout ;
   c->client_eof = client_eof ;
-  stralloc_free(&toc) ;
-  stralloc_free(&tos) ;
+  stralloc_free(&toc.sa) ;
+  stralloc_free(&tos.sa) ;
   return code ;
 }
