@@ -117,7 +117,8 @@ distclean: clean
 # The benchmark (tests/bench/, issue #7): builds both backends under
 # build/bench/ as deployed for speed (BENCH_CONFIGURE, default
 # --enable-static), measures them and writes BENCH_REPORT. BENCH_FLAGS=--quick
-# for a shorter run. Needs libssl-dev (the client) and stunnel4.
+# for a shorter run. Needs libssl-dev (the client), stunnel4 (the peer, both
+# as a server and as a STARTTLS client) and ucspi-tcp.
 BENCH_REPORT ?= bench-report.md
 BENCH_FLAGS ?=
 BENCH_CONFIGURE ?= --enable-static

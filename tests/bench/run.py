@@ -20,6 +20,7 @@ import time
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 HOST = "127.0.0.1"
+TOOLS = None  # the directory of ustbench and sink-smtpd (--tools)
 
 
 def log(*a):
@@ -211,6 +212,120 @@ def machine_limits(tools, runs, quick):
     return res
 
 
+
+def free_port():
+    """A loopback port free now (for stunnel's client side, which cannot say which port 0 got)."""
+    import socket
+    with socket.socket() as so:
+        so.bind((HOST, 0))
+        return so.getsockname()[1]
+
+
+def client_session(bindir, port, cafile, size):
+    """One session through our client path: tcpclient, ucspitlsc -k localhost,
+    smtpc-starttls, and ustbench prog as its program. Returns ustbench's figures
+    and the CPU of every process of the client side (os.wait4: ustbench reaps
+    the proxy and the engine before it exits)."""
+    b = lambda prog: os.path.join(bindir, prog)
+    err = tempfile.TemporaryFile()
+    p = subprocess.Popen(["tcpclient", "-RHl0", HOST, str(port), "env", f"CAFILE={cafile}",
+                          b("ucspitlsc"), "-k", "localhost", "--", b("smtpc-starttls"), "--",
+                          os.path.join(TOOLS, "ustbench"), "prog", str(size)],
+                         stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, text=True)
+    out = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    err.seek(0)
+    log_text = err.read().decode(errors="replace")
+    if p.returncode:
+        raise RuntimeError(f"client session failed ({p.returncode}): {log_text.strip()}")
+    r = dict(l.split("=", 1) for l in out.split())
+    r["cpu"] = ru.ru_utime + ru.ru_stime
+    r["cipher"] = next((l.split("session ended: tls ", 1)[1].split(" (")[0] for l in log_text.splitlines()
+                        if l.startswith("smtpc-starttls: info:") and "session ended: tls " in l), "?")
+    return r
+
+
+def measure_client(bindir, port, cafile, size, n, runs):
+    """Our client path: bulk MB/s, client-side CPU s/GB (all of it, and the
+    proxy + engine alone), sequential sessions/s and client-side CPU ms/session."""
+    rates, cpus, path_cpus, srates, scpus = [], [], [], [], []
+    proxy_cpus, engine_cpus = [], []
+    cipher = "?"
+    for _ in range(runs):
+        r = client_session(bindir, port, cafile, size)
+        gb = int(r["bytes"]) / 1e9
+        rates.append(float(r["mb_per_second"]))
+        cpus.append(r["cpu"] / gb)
+        path_cpus.append(float(r["children_cpu_seconds"]) / gb)
+        proxy_cpus.append(float(r.get("cpu_smtpc-starttls", "nan")) / gb)
+        engine_cpus.append(float(r.get("cpu_tlsc-io", "nan")) / gb)
+        cipher = r["cipher"]
+        t0, c = time.monotonic(), 0.0
+        for _ in range(n):
+            c += client_session(bindir, port, cafile, 0)["cpu"]
+        srates.append(n / (time.monotonic() - t0))
+        scpus.append(c * 1000 / n)
+    return {"bulk": rates, "cpu": cpus, "path_cpu": path_cpus, "seq": srates, "seq_cpu": scpus, "cipher": cipher,
+            "split": (proxy_cpus, engine_cpus)}
+
+
+def ustbench_cpu(*args):
+    """ustbench's figures and its CPU time, its workers' included."""
+    p = subprocess.Popen([os.path.join(TOOLS, "ustbench")] + [str(a) for a in args],
+                         stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    out = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode:
+        raise RuntimeError(f"ustbench {args} failed ({p.returncode})")
+    return dict(l.split("=", 1) for l in out.split()), ru.ru_utime + ru.ru_stime
+
+
+def measure_stunnel_client(d, port, cafile, size, n, runs):
+    """stunnel4 as the client's TLS (protocol = smtp: it does the STARTTLS),
+    ustbench speaking plain SMTP to it: the same figures as measure_client."""
+    conf = os.path.join(d, "stunnel-client.conf")
+    local = free_port()
+    with open(conf, "w") as f:
+        f.write(f"foreground = yes\nsyslog = no\ndebug = 6\npid =\n[smtp]\nclient = yes\n"
+                f"accept = {HOST}:{local}\nconnect = {HOST}:{port}\nprotocol = smtp\n"
+                f"CAfile = {cafile}\nverifyChain = yes\ncheckHost = localhost\n")
+    err = tempfile.TemporaryFile()
+    st = subprocess.Popen(["stunnel4", conf], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+    end = time.monotonic() + 10
+    while True:  # its readiness: the port accepts
+        import socket
+        try:
+            socket.create_connection((HOST, local), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > end or st.poll() is not None:
+                raise RuntimeError("stunnel4 (client) did not start")
+            time.sleep(0.05)
+    rates, cpus, path_cpus, srates, scpus = [], [], [], [], []
+    try:
+        for _ in range(runs):
+            c0 = cpu_of(st.pid)
+            r, own = ustbench_cpu("bulk", HOST, local, size, "plain")
+            path = cpu_of(st.pid) - c0
+            gb = int(r["bytes"]) / 1e9
+            rates.append(float(r["mb_per_second"]))
+            cpus.append((own + path) / gb)
+            path_cpus.append(path / gb)
+            c0 = cpu_of(st.pid)
+            r, own = ustbench_cpu("sessions", HOST, local, n, 1, "plain")
+            srates.append(float(r["per_second"]))
+            scpus.append((own + cpu_of(st.pid) - c0) * 1000 / n)
+    finally:
+        st.terminate()
+        st.wait()
+    err.seek(0)
+    cipher = next((l.split("ciphersuite: ", 1)[1].split(" (")[0] for l in err.read().decode(errors="replace").splitlines()
+                   if "ciphersuite: " in l), "?")
+    return {"bulk": rates, "cpu": cpus, "path_cpu": path_cpus, "seq": srates, "seq_cpu": scpus, "cipher": cipher}
+
+
 def stunnel_conf(d, cert, key, sink):
     path = os.path.join(d, "stunnel.conf")
     with open(path, "w") as f:
@@ -231,14 +346,18 @@ def main():
     runs = 3 if a.quick else 5
     bulk_size = 256 << 20
     n_seq, n_conc = (100, 200) if a.quick else (300, 600)
+    n_client = 50 if a.quick else 100  # sequential client sessions per run (each runs five programs)
     idle_n = 50
     t_start = time.monotonic()
     tools = os.path.abspath(a.tools)
+    global TOOLS
+    TOOLS = tools
     sink = os.path.join(tools, "sink-smtpd")
     d = tempfile.mkdtemp(prefix="ustbench.")
     cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", key, "-out", cert, "-days", "30", "-subj", "/CN=localhost"],
+                    "-keyout", key, "-out", cert, "-days", "30", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost"],
                    check=True, capture_output=True)
     tlsenv = {"CERTFILE": cert, "KEYFILE": key}
 
@@ -300,6 +419,23 @@ def main():
         srv = Server([b("tlsd"), sink], env=tlsenv, name=f"{name} tlsd")
         r["tlsd"] = measure_bulk(srv, tools, bulk_size, "tls", runs)
         srv.stop()
+    # the client proxies: smtpc-starttls under ucspitlsc, against one server
+    # for all (the first backend's ucspitlsd smtpd-starttls), and stunnel4's
+    # client side (protocol = smtp) against the same server
+    clients, stunnel_client = {}, None
+    first_name, first_bin = a.backend[0].split("=", 1)
+    client_server = f"{first_name} `ucspitlsd smtpd-starttls`"
+    srv = Server([os.path.join(first_bin, "ucspitlsd"), os.path.join(first_bin, "smtpd-starttls"), sink], env=tlsenv, name="client server")
+    for spec in a.backend:
+        name, bindir = spec.split("=", 1)
+        if not os.path.exists(os.path.join(bindir, "smtpc-starttls")):
+            continue
+        log(f"{name}: client proxy smtpc-starttls")
+        clients[name] = measure_client(bindir, srv.port, cert, bulk_size, n_client, runs)
+    if shutil.which("stunnel4"):
+        log("stunnel4: client side")
+        stunnel_client = measure_stunnel_client(d, srv.port, cert, bulk_size, n_client, runs)
+    srv.stop()
     shutil.rmtree(d)
     elapsed = time.monotonic() - t_start
 
@@ -412,6 +548,35 @@ def main():
                 seen = ", ".join(f"{k} ×{v}" for k, v in sorted(r[label]["idle"]["names"].items()))
                 w(f"- {name}, {label}: {seen}")
         w()
+        w("## Client proxies: `tcpclient ... ucspitlsc -k localhost -- smtpc-starttls -- prog`")
+        w()
+        w(f"The program is `ustbench prog` (plain SMTP on descriptors 6 and 7), the server {client_server} "
+          "for every row (its CPU is not counted here). stunnel4's client side (`protocol = smtp`, "
+          "`checkHost = localhost`) is driven by `ustbench` in plain SMTP against the same server. "
+          "Client-side CPU counts every process of the client: the SMTP program, the proxy, the engine "
+          "and each session's program starts; \"TLS path\" leaves out the SMTP program (ours: the proxy "
+          "and the engine, as `ustbench prog` reaps them; stunnel: its own process).")
+        w()
+        w("| client path | cipher | bulk MB/s | client-side CPU s/GB | TLS path CPU s/GB | sequential sessions/s | client-side CPU ms/session | vs stunnel (bulk) |")
+        w("|---|---|---|---|---|---|---|---|")
+        sc = med(stunnel_client["bulk"])[0] if stunnel_client else None
+
+        def clientrow(label, m):
+            vs = f"{med(m['bulk'])[0] / sc:.2f}×" if sc else "n/a"
+            split = f" ({med(m['split'][0])[0]:.2f} proxy + {med(m['split'][1])[0]:.2f} engine)" if "split" in m else ""
+            w(f"| {label} | {m['cipher']} | {fmt(m['bulk'])} | {fmt(m['cpu'], 2)} | {fmt(m['path_cpu'], 2)}{split} | "
+              f"{fmt(m['seq'])} | {fmt(m['seq_cpu'], 2)} | {vs} |")
+
+        for name, m in clients.items():
+            clientrow(f"{name}: `ucspitlsc smtpc-starttls`", m)
+        if stunnel_client:
+            clientrow("stunnel4 client (`protocol = smtp`, a daemon: no program start per session)", stunnel_client)
+        w()
+        w(f"Bulk is one {bulk_size >> 20} MiB message through DATA; sessions are {n_client} sequential "
+          "greeting, EHLO, STARTTLS, handshake, EHLO, QUIT. Our client proxy stays in the data path "
+          "(it filters the server's replies): a message crosses two pipes before the TLS engine, where "
+          "stunnel's crosses one loopback socket.")
+        w()
         w("## Targets (issues #7 and #18), as ratios of this run")
         w()
         w("The paths with the direct handoff (`-d` is there for comparison).")
@@ -465,6 +630,8 @@ def main():
         w(f"ustbench sessions 127.0.0.1 PORT {n_seq} 1 starttls12|starttls12-resume   # SESSIONCACHE set")
         w(f"ustbench bulk 127.0.0.1 PORT {bulk_size} starttls|tls|plain")
         w(f"ustbench idle 127.0.0.1 PORT {idle_n}   # then /proc/PID/smaps_rollup of every session process")
+        w("tcpclient -RHl0 127.0.0.1 PORT env CAFILE=cert.pem ucspitlsc -k localhost -- smtpc-starttls -- ustbench prog BYTES|0")
+        w("stunnel4 client.conf   # client = yes, protocol = smtp, checkHost = localhost; then ustbench bulk|sessions ... plain")
         w("```")
     log(f"report written to {a.report} in {elapsed:.0f} s")
 

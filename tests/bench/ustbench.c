@@ -8,6 +8,14 @@
        CONC worker processes at once.
    ustbench bulk HOST PORT BYTES starttls|tls|plain
        one SMTP session sending a message of BYTES through DATA.
+   ustbench prog BYTES
+       the program under a client proxy (tcpclient ... ucspitlsc --
+       smtpc-starttls -- ustbench prog BYTES): one SMTP session in cleartext
+       on descriptors 6 (from the server) and 7 (to it), greeting, EHLO, a
+       message of BYTES through DATA unless 0, QUIT; then it waits for its
+       children (the proxy, the engine) and prints their CPU time too
+       (cpu_NAME for each, children_cpu_seconds for all), and the whole
+       session's time (session_seconds).
    ustbench idle HOST PORT N
        opens N STARTTLS sessions up to the EHLO after the handshake, prints
        "ready", holds them until stdin reaches EOF, then QUITs them all.
@@ -41,6 +49,7 @@
 
 typedef struct conn_s {
   int fd ;
+  int wfd ;  /* fd, but for prog: 7 */
   SSL *ssl ;
   char buf[LINE_MAX_BENCH] ;
   size_t start, end ;
@@ -111,7 +120,7 @@ static void put (conn *c, char const *s, size_t len)
     }
     else
     {
-      w = write(c->fd, s, len) ;
+      w = write(c->wfd, s, len) ;
       if (w < 0) { if (errno == EINTR) continue ; die("write") ; }
     }
     s += w ; len -= (size_t)w ;
@@ -169,7 +178,7 @@ static void handshake (conn *c)
 /* Connects and brings the session to an EHLO answered in the chosen mode. */
 static void session_open (conn *c, char const *host, unsigned short port, char const *mode)
 {
-  c->fd = dial(host, port) ;
+  c->fd = c->wfd = dial(host, port) ;
   c->ssl = 0 ;
   c->start = c->end = 0 ;
   if (!strcmp(mode, "tls")) handshake(c) ;
@@ -234,22 +243,21 @@ static double cpu_of (struct rusage const *ru)
   return ru->ru_utime.tv_sec + ru->ru_stime.tv_sec + (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1e6 ;
 }
 
-static int cmd_bulk (char const *host, unsigned short port, unsigned long long bytes, char const *mode)
+/* One message of `bytes` through DATA on an open session; prints its figures. */
+static void send_message (conn *c, unsigned long long bytes)
 {
-  static conn c ;
   static char chunk[CHUNK] ;
   unsigned long long left = bytes ;
   double t0, c0 ;
   struct rusage ru ;
   /* 78-byte lines of letters + CRLF: never a leading dot, never a bare LF. */
   for (size_t i = 0 ; i < CHUNK ; i++) chunk[i] = (i % 80 == 78) ? '\r' : (i % 80 == 79) ? '\n' : 'a' + i % 26 ;
-  session_open(&c, host, port, mode) ;
-  says(&c, "MAIL FROM:<bench@example.org>\r\n") ;
-  expect(&c, '2', "MAIL") ;
-  says(&c, "RCPT TO:<sink@example.org>\r\n") ;
-  expect(&c, '2', "RCPT") ;
-  says(&c, "DATA\r\n") ;
-  expect(&c, '3', "DATA") ;
+  says(c, "MAIL FROM:<bench@example.org>\r\n") ;
+  expect(c, '2', "MAIL") ;
+  says(c, "RCPT TO:<sink@example.org>\r\n") ;
+  expect(c, '2', "RCPT") ;
+  says(c, "DATA\r\n") ;
+  expect(c, '3', "DATA") ;
   t0 = now() ;
   getrusage(RUSAGE_SELF, &ru) ;
   c0 = cpu_of(&ru) ;
@@ -258,18 +266,61 @@ static int cmd_bulk (char const *host, unsigned short port, unsigned long long b
     size_t n = left < CHUNK ? (size_t)left : CHUNK ;
     n -= n % 80 ;
     if (!n) break ;
-    put(&c, chunk, n) ;
+    put(c, chunk, n) ;
     left -= n ;
   }
-  says(&c, ".\r\n") ;
-  expect(&c, '2', "end of data") ;
+  says(c, ".\r\n") ;
+  expect(c, '2', "end of data") ;
   {
     double t = now() - t0 ;
     getrusage(RUSAGE_SELF, &ru) ;
     printf("bytes=%llu\nseconds=%.6f\nmb_per_second=%.1f\nclient_cpu_seconds=%.6f\n",
       bytes - left, t, (bytes - left) / t / 1e6, cpu_of(&ru) - c0) ;
   }
+}
+
+static int cmd_bulk (char const *host, unsigned short port, unsigned long long bytes, char const *mode)
+{
+  static conn c ;
+  session_open(&c, host, port, mode) ;
+  send_message(&c, bytes) ;
   session_close(&c) ;
+  return 0 ;
+}
+
+/* Under a client proxy: cleartext SMTP on 6 and 7, then the children's CPU. */
+static int cmd_prog (unsigned long long bytes)
+{
+  static conn c ;
+  struct rusage kids ;
+  double t0 = now() ;
+  int wstat, bad = 0 ;
+  c.fd = 6 ; c.wfd = 7 ; c.ssl = 0 ; c.start = c.end = 0 ;
+  expect(&c, '2', "greeting") ;
+  says(&c, "EHLO bench.example\r\n") ;
+  expect(&c, '2', "EHLO") ;
+  if (bytes) send_message(&c, bytes) ;
+  says(&c, "QUIT\r\n") ;
+  expect(&c, '2', "QUIT") ;
+  close(6) ; close(7) ;
+  for (;;)
+  {
+    /* each child's name (its comm, still there while it is a zombie), then its CPU */
+    siginfo_t si ;
+    struct rusage ru ;
+    char path[64], comm[32] = "?" ;
+    FILE *f ;
+    si.si_pid = 0 ;
+    if (waitid(P_ALL, 0, &si, WEXITED | WNOWAIT) < 0 || !si.si_pid) break ;
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)si.si_pid) ;
+    if ((f = fopen(path, "r"))) { if (fgets(comm, sizeof comm, f)) comm[strcspn(comm, "\n")] = 0 ; fclose(f) ; }
+    if (wait4(si.si_pid, &wstat, 0, &ru) < 0) die("wait4") ;
+    if (!WIFEXITED(wstat) || WEXITSTATUS(wstat)) bad = 1 ;
+    printf("cpu_%s=%.6f\n", comm, cpu_of(&ru)) ;
+  }
+  if (bad) { errno = 0 ; die("the proxy or the engine failed") ; }
+  getrusage(RUSAGE_CHILDREN, &kids) ;
+  printf("children_cpu_seconds=%.6f\nsession_seconds=%.6f\n", cpu_of(&kids), now() - t0) ;
   return 0 ;
 }
 
@@ -372,6 +423,7 @@ static void usage (void)
 {
   fprintf(stderr, "usage: ustbench sessions HOST PORT N CONC starttls|tls|plain\n"
                   "       ustbench bulk HOST PORT BYTES starttls|tls|plain\n"
+                  "       ustbench prog BYTES\n"
                   "       ustbench idle HOST PORT N\n"
                   "       ustbench pipe BYTES [PIPESIZE] | ustbench tcp BYTES\n"
                   "       ustbench exec N PROG [ARG...]\n") ;
@@ -385,6 +437,7 @@ int main (int argc, char **argv)
   if (!strcmp(argv[1], "pipe")) return cmd_pipe(strtoull(argv[2], 0, 10), argc > 3 ? atoi(argv[3]) : 0) ;
   if (!strcmp(argv[1], "exec") && argc > 3) return cmd_exec(strtoul(argv[2], 0, 10), argv + 3) ;
   if (!strcmp(argv[1], "tcp")) return cmd_tcp(strtoull(argv[2], 0, 10)) ;
+  if (!strcmp(argv[1], "prog")) return cmd_prog(strtoull(argv[2], 0, 10)) ;
   if (argc < 5) usage() ;
   tls_setup() ;
   {
