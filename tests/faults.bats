@@ -522,7 +522,7 @@ while not os.path.exists(STOP) and time.monotonic() < end:
   # the proxy child, not the backend's parent: the one whose parent is the backend
   for p in $(pids_named smtpd-starttls); do [ "$(awk '/^PPid:/ {print $2}' /proc/$p/status)" != "$TCPSERVER" ] && proxy=$p; done
   start=$SECONDS max=0
-  while [ -e "/proc/$proxy" ] && [ $((SECONDS - start)) -lt 20 ]; do
+  while [ -e "/proc/$proxy" ] && [ $((SECONDS - start)) -lt 40 ]; do
     r=$(vmrss "$proxy"); [ "$r" -gt "$max" ] && max=$r
     sleep 0.2
   done
@@ -530,8 +530,11 @@ while not os.path.exists(STOP) and time.monotonic() < end:
   touch "$STOP"; wait "$client" || true
   echo "proxy VmRSS max ${max} kB, ended after ${took} s"
   [ "$max" -gt 0 ] && [ "$max" -lt "$(rss_bound)" ]
-  # -t 1000, then the 421 goodbye gets 10 s to go out to a client that does not read
-  [ "$took" -le 13 ]
+  # -t 1000, then the 421 goodbye gets 10 s to go out to a client that does
+  # not read: 11 s, plus the flood's filling of the queues, which a loaded
+  # machine and a sanitizer build stretch (14 s seen); a proxy without one
+  # of these deadlines runs on to the loop's 40 s
+  [ "$took" -le 20 ]
   assert_equal "$(exit_of smtpd-starttls)" 99
   the_end 5
 }
