@@ -1,8 +1,10 @@
 /* client_relay.c: the client proxies' data path once the dialogue is done:
-   the client's bytes to the server untouched, the server's through the
+   the client's bytes to the server untouched (spliced where the kernel
+   can), the server's through the
    protocol's filter, bounded queues, the idle deadline and -g after the
    client's EOF. */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -71,6 +73,25 @@ static ssize_t read_into (int fd, queue *q)
   return k ;
 }
 
+/* The client's bytes go to the server untouched: while none wait in q,
+   they move from in to out by splice, with no copy through the proxy, where
+   the kernel can (a pipe or a socket in, a pipe out: the engine's). Returns
+   what splice returned; -1 with EAGAIN and *full set when the engine's pipe
+   has no room (the relay then waits for it before it reads the client
+   again); else what read_into returned (EINVAL: splice cannot here, *can
+   is cleared for the session). */
+static ssize_t take_client (int in, int out, queue *q, int *can, int *full)
+{
+  if (*can && !pending(q) && out >= 0)
+  {
+    ssize_t k = splice(in, 0, out, 0, CP_BUF, SPLICE_F_NONBLOCK | SPLICE_F_MOVE) ;
+    if (k >= 0 || errno == EINTR) return k ;
+    if (errno == EAGAIN) { *full = 1 ; return -1 ; }
+    if (errno == EINVAL) *can = 0 ;
+  }
+  return read_into(in, q) ;
+}
+
 int cp_relay (cp_session *c)
 {
   queue toc = { STRALLOC_ZERO, 0 }, tos = { STRALLOC_ZERO, 0 } ;
@@ -78,7 +99,7 @@ int cp_relay (cp_session *c)
   tain deadline ;
   int code = 0 ;
   int cin = c->cin, cout = c->cout, sin = c->sin, sout = c->sout ;
-  int client_eof = 0, server_eof = 0, lingering = 0 ;
+  int client_eof = 0, server_eof = 0, lingering = 0, can_splice = 1, sout_full = 0 ;
   ust_catb(&toc.sa, c->d.greeting.s, c->d.greeting.len) ;
   tain_now_set_stopwatch_g() ;
   ust_deadline_in(&deadline, c->o.idle_ms) ;
@@ -92,10 +113,10 @@ int cp_relay (cp_session *c)
     if (client_eof && !pending(&tos) && sout >= 0) end_output(&sout) ;
     /* the server's EOF: the client gets the rest, then its own EOF, and the session is over */
     if (server_eof && (!pending(&toc) || cout < 0)) break ;
-    if (cin >= 0 && !client_eof && sout >= 0 && pending(&tos) < CP_BUF) { ci = n ; x[n].fd = cin ; x[n++].events = IOPAUSE_READ ; }
+    if (cin >= 0 && !client_eof && sout >= 0 && pending(&tos) < CP_BUF && !sout_full) { ci = n ; x[n].fd = cin ; x[n++].events = IOPAUSE_READ ; }
     if (cout >= 0 && pending(&toc)) { co = n ; x[n].fd = cout ; x[n++].events = IOPAUSE_WRITE ; }
     if (sin >= 0 && !server_eof && pending(&toc) < CP_BUF) { si = n ; x[n].fd = sin ; x[n++].events = IOPAUSE_READ ; }
-    if (sout >= 0 && pending(&tos)) { so = n ; x[n].fd = sout ; x[n++].events = IOPAUSE_WRITE ; }
+    if (sout >= 0 && (pending(&tos) || sout_full)) { so = n ; x[n].fd = sout ; x[n++].events = IOPAUSE_WRITE ; }
     r = iopause_g(x, n, &deadline) ;
     if (r < 0)
     {
@@ -126,12 +147,13 @@ int cp_relay (cp_session *c)
     if (so >= 0 && x[so].revents)
     {
       ssize_t w = flush_some(sout, &tos) ;
+      sout_full = 0 ;  /* room again: the client is read (spliced) once more */
       if (w < 0) { close(sout) ; sout = -1 ; drop_all(&tos) ; }  /* the server side is gone: its EOF follows */
       else if (w > 0) moved = 1 ;
     }
     if (ci >= 0 && x[ci].revents)
     {
-      ssize_t k = read_into(cin, &tos) ;
+      ssize_t k = take_client(cin, sout, &tos, &can_splice, &sout_full) ;
       if (k > 0) { c->to_server += (uint64_t)k ; moved = 1 ; }
       else if (!k || (errno != EAGAIN && errno != EINTR)) client_eof = 1 ;
     }

@@ -417,3 +417,53 @@ sys.exit(1 if bad else 0)
   echo "$output"
   [ "$status" -eq 0 ]
 }
+
+@test "client: 2 MiB from the client to the server arrive whole and in order, from a program (pipes: spliced) and from a local client (a socket)" {
+  stub smtp normal
+  cat > "$T/bulk.py" <<'EOF2'
+import os, socket, sys
+if len(sys.argv) > 1:
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+    s.settimeout(None)  # blocking: os.read and os.write on it (timeout 60 bounds the test)
+    r, w = s.fileno(), s.fileno()
+else:
+    r, w = 6, 7
+buf = b""
+def reply():
+    global buf
+    while True:
+        while b"\n" not in buf:
+            d = os.read(r, 4096)
+            if not d: sys.exit(111)
+            buf += d
+        line, buf = buf.split(b"\n", 1)
+        if line[3:4] != b"-": return line
+def put(data):
+    while data: data = data[os.write(w, data):]
+for cmd in (None, b"EHLO sender.test", b"MAIL FROM:<a@b>", b"RCPT TO:<c@d>", b"DATA"):
+    if cmd: put(cmd + b"\r\n")
+    l = reply()
+    if l[:1] not in (b"2", b"3"): print(l); sys.exit(100)
+# 1 MiB written at once, twice: the pipe to the engine fills, partial writes and waits
+body = b"".join(b"bulk %07d %s\r\n" % (i, b"x" * 60) for i in range(2 * 1048576 // 76))
+put(body[:1048576]); put(body[1048576:] + b".\r\nQUIT\r\n")
+print(reply().decode()); print(reply().decode())
+EOF2
+  run tagged env CAFILE="$CERTS/ca.pem" "$HB/closefds" timeout 60 tcpclient -RHl0 127.0.0.1 "$SPORT" "$UST_BIN/ucspitlsc" -k localhost -- "$UST_BIN/smtpc-starttls" -- "$PY" "$T/bulk.py"
+  echo "$output"
+  [[ "$output" == *"250 2.0.0 accepted"* ]]
+  listener smtpc-starttls -k localhost --
+  run tagged timeout 60 "$PY" "$T/bulk.py" "$PORT"
+  echo "$output"
+  [[ "$output" == *"250 2.0.0 accepted"* ]]
+  # both bodies, every line in order, nothing else between them
+  run "$PY" -c '
+import sys
+got = [l for l in open(sys.argv[1], "rb").read().split(b"\n") if l.startswith(b"bulk ")]
+want = [b"bulk %07d %s\r" % (i, b"x" * 60) for i in range(2 * 1048576 // 76)]
+print(len(got), len(want) * 2)
+sys.exit(0 if got == want + want else 1)' "$FAKE_LOG"
+  echo "$output"
+  assert_success
+  wait_sessions_gone 10
+}
