@@ -79,21 +79,23 @@ static ssize_t read_into (int fd, queue *q)
    the kernel can (a pipe or a socket in, a pipe out: the engine's). Returns
    what splice returned; -1 with EAGAIN and *full set when the engine's pipe
    has no room (the relay then waits for it before it reads the client
-   again); else what read_into returned: EAGAIN with room is the input's
-   doing (TCP splice stops at an urgent mark, which read skips), and
-   EINVAL means splice cannot here (*can is cleared for the session). */
+   again); else what read_into returned: EAGAIN with room, or 0, is the
+   input's doing (TCP splice stops at an urgent mark, which read skips),
+   and EINVAL means splice cannot here (*can is cleared for the session). */
 static ssize_t take_client (int in, int out, queue *q, int *can, int *full)
 {
   if (*can && !pending(q) && out >= 0)
   {
     ssize_t k = splice(in, 0, out, 0, CP_BUF, SPLICE_F_NONBLOCK | SPLICE_F_MOVE) ;
-    if (k >= 0 || errno == EINTR) return k ;
-    if (errno == EAGAIN)
+    if (k > 0 || (k < 0 && errno == EINTR)) return k ;
+    /* 0 is not proof of EOF: at an urgent mark with the FIN already in,
+       TCP splice returns 0 with bytes still to come; read tells */
+    if (k < 0 && errno == EAGAIN)
     {
       struct pollfd x = { .fd = out, .events = POLLOUT } ;
       if (!poll(&x, 1, 0)) { *full = 1 ; return (errno = EAGAIN, -1) ; }
     }
-    else if (errno == EINVAL) *can = 0 ;
+    else if (k < 0 && errno == EINVAL) *can = 0 ;
   }
   return read_into(in, q) ;
 }

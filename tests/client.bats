@@ -465,12 +465,12 @@ sys.exit(0 if got == want + want else 1)' "$FAKE_LOG"
   wait_sessions_gone 10
 }
 
-@test "client: a local client's TCP urgent byte does not stall the relay: the bytes after it are delivered, no spin" {
+@test "client: a local client's TCP urgent byte does not stall the relay: the bytes after it are delivered, no spin; with a FIN after them too" {
   # splice stops at TCP's urgent mark (EAGAIN with room in the engine's
   # pipe); the proxy must go on with read, which skips the urgent byte
   stub smtp normal
   listener smtpc-starttls -k localhost -- -t 20000
-  run tagged timeout 30 "$PY" -c '
+  local script='
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=15)
 f = s.makefile("rb")
@@ -483,12 +483,16 @@ s.sendall(b"EHLO u.test\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n")
 print([reply()[:3] for _ in range(4)])
 s.sendall(b"before urgent\r\n")
 s.send(b"X", socket.MSG_OOB)
-s.sendall(b"after urgent\r\n.\r\nQUIT\r\n")
+s.sendall(b"after urgent %s\r\n.\r\nQUIT\r\n" % sys.argv[2].encode())
+if sys.argv[2] == "then-FIN": s.shutdown(socket.SHUT_WR)  # with a FIN there, splice at the mark returns 0
 t0 = time.monotonic()
-print(reply(), reply(), "%.1f s" % (time.monotonic() - t0))' "$PORT"
-  echo "$output"
-  assert_success
-  [[ "$output" == *"250 2.0.0 accepted"* ]]
-  grep -q "^after urgent" "$FAKE_LOG"
+print(reply(), reply(), "%.1f s" % (time.monotonic() - t0))'
+  for how in no-FIN then-FIN; do
+    run tagged timeout 30 "$PY" -c "$script" "$PORT" "$how"
+    echo "$how: $output"
+    assert_success
+    [[ "$output" == *"250 2.0.0 accepted"*"221 2.0.0 bye"* ]]
+    grep -q "^after urgent $how" "$FAKE_LOG"
+  done
   wait_sessions_gone 10
 }
