@@ -169,8 +169,11 @@ int cp_relay (cp_session *c)
     }
     if (si >= 0 && x[si].revents)
     {
-      ssize_t k = read(sin, buf, sizeof buf) ;
-      if (k > 0 && cout < 0) ;  /* nobody to give it to: dropped, and no reason to wait longer */
+      /* a protocol with nothing to rewrite (POP3) reads straight into the queue */
+      int as_is = c->filter.kind == CP_FILTER_NONE ;
+      ssize_t k = as_is ? read_into(sin, &toc) : read(sin, buf, sizeof buf) ;
+      if (k > 0 && cout < 0) drop_all(&toc) ;  /* nobody to give it to: dropped, and no reason to wait longer */
+      else if (k > 0 && as_is) { c->to_client += (uint64_t)k ; moved = 1 ; }
       else if (k > 0) { compact(&toc) ; cp_filter_feed(&c->filter, buf, (size_t)k, &toc.sa) ; c->to_client += (uint64_t)k ; moved = 1 ; }
       else if (!k || (errno != EAGAIN && errno != EINTR)) { server_eof = 1 ; cp_filter_end(&c->filter, &toc.sa) ; }
     }
