@@ -56,6 +56,10 @@ void wrapper_watch_spawn (wrapper const *w, int app)
   selffd = ust_pidfd_open((int)getpid()) ;
   if (selffd < 0) { close(appfd) ; return ; }
   if (appfd < 3 || selffd < 3) { close(appfd) ; close(selffd) ; return ; }  /* 0, 1 and 2 are taken: cannot happen */
+  /* in ps and top: not one more engine or proxy. Named before the fork, so
+     that the child never runs under our name, however late it is scheduled;
+     we exec the engine next, which names us again. */
+  prctl(PR_SET_NAME, "ust-watch", 0, 0, 0) ;
   pid = fork() ;
   if (pid < 0) strerr_warnwu1sys("fork the application's watch") ;
   if (pid)
@@ -64,7 +68,6 @@ void wrapper_watch_spawn (wrapper const *w, int app)
     return ;
   }
   keep_only(selffd, appfd) ;
-  prctl(PR_SET_NAME, "ust-watch", 0, 0, 0) ;  /* in ps and top: not one more engine or proxy */
   for (;;)
   {
     /* the engine (our parent, selffd) ends the session; the application may end first */
